@@ -1,0 +1,23 @@
+"""nbgrader settings for the course: solutions/ is the source, course/ the release."""
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = "tf2-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+# The gradebook defaults to SQLite beside this file; a large class can set
+# c.CourseDirectory.db_url = "postgresql://user@host/gradebook"
+
+# TensorFlow needs about 5 s to import and build a first model: allow for it.
+c.Execute.timeout = 120
+c.Execute.startup_timeout = 120
+c.Execute.interrupt_on_timeout = True
+
+# A submission that deleted a graded cell gets it back (and scores it as the original).
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback shows scores and visible tests, never the hidden ones.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
