@@ -1,0 +1,90 @@
+"""helpers.checks: pass on right answers, fail with want/got messages on wrong ones."""
+
+import numpy as np
+import pytest
+from tensorflow import keras
+
+from helpers import checks
+
+
+def _cnn():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(16, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D((3, 3)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def test_shape_check_accepts_any_size_where_none():
+    checks.check_shape(np.zeros((3, 4)), (None, 4))
+    with pytest.raises(AssertionError, match=r"want \(n, 5\), got \(3, 4\)"):
+        checks.check_shape(np.zeros((3, 4)), (None, 5))
+    with pytest.raises(AssertionError, match=r"want \(3,\), got \(3, 1\)"):
+        checks.check_shape(np.zeros((3, 1)), (3,))
+
+
+def test_close_check_reports_the_worst_element():
+    checks.check_close([1.0, 2.0], [1.0, 2.0 + 1e-9])
+    with pytest.raises(AssertionError, match="want 3.0 at flat index 1, got 2.5"):
+        checks.check_close([1.0, 2.5], [1.0, 3.0], name="values")
+    with pytest.raises(AssertionError, match=r"values shape: want \(2,\), got \(3,\)"):
+        checks.check_close([1, 2, 3], [1, 2], name="values")
+
+
+def test_at_least_treats_nan_as_failure():
+    with pytest.raises(AssertionError, match="want at least 0.5, got nan"):
+        checks.check_at_least(float("nan"), 0.5)
+
+
+def test_layer_checks_name_the_wrong_setting():
+    model = _cnn()
+    checks.check_layers(model, ["Conv2D", "MaxPooling2D", "Flatten", "Dense"])
+    checks.check_layer(model.layers[0], filters=16, kernel_size=[3, 3], padding="valid")
+    with pytest.raises(AssertionError, match="conv filters: want 32, got 16"):
+        checks.check_layer(model.layers[0], name="conv", filters=32)
+    with pytest.raises(AssertionError, match="setting 'units': want present"):
+        checks.check_layer(model.layers[0], units=16)
+
+
+def test_param_count_checks_total_and_trainable():
+    model = _cnn()
+    total = 160 + 8 * 8 * 16 * 10 + 10
+    checks.check_param_count(model, total, trainable=total)
+    model.layers[0].trainable = False
+    with pytest.raises(AssertionError, match=f"trainable parameter count: want {total}"):
+        checks.check_param_count(model, total, trainable=total)
+
+
+def test_compiled_check_reads_objects_and_strings():
+    model = _cnn()
+    with pytest.raises(AssertionError, match="never compiled"):
+        checks.check_compiled(model, optimizer="Adam")
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=3, name="top3")])
+    checks.check_compiled(model, optimizer="adam", learning_rate=0.01,
+                          loss="sparse_categorical_crossentropy", metrics=["accuracy", "top3"])
+    with pytest.raises(AssertionError, match="learning rate: want 0.001"):
+        checks.check_compiled(model, learning_rate=0.001)
+    with pytest.raises(AssertionError, match="loss: want mse, got sparse_categorical_crossentropy"):
+        checks.check_compiled(model, loss="mse")
+    with pytest.raises(AssertionError, match=r"metrics: want to include \['mae'\]"):
+        checks.check_compiled(model, metrics=["mae"])
+
+
+def test_history_check_counts_epochs_from_a_real_fit():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(np.zeros((8, 2)), np.zeros(8), epochs=2, verbose=0)
+    checks.check_history(history, epochs=2, keys=["loss"])
+    with pytest.raises(AssertionError, match="epochs trained: want 3, got 2"):
+        checks.check_history(history, epochs=3)
+    with pytest.raises(AssertionError, match="want the History object"):
+        checks.check_history({"loss": [1.0]})
+
+
+def test_type_check_shortens_long_values():
+    with pytest.raises(AssertionError, match=r"want a ndarray, got a list \(\[0, 0, .*\.\.\.\)"):
+        checks.check_type([0] * 100, np.ndarray)

@@ -1,0 +1,51 @@
+"""helpers.data: offline loaders return seeded, stratified, correctly typed splits."""
+
+import numpy as np
+import pytest
+
+from helpers import data
+
+
+def test_mnist_sample_is_shuffled_and_stratified():
+    (x_train, y_train), (x_test, y_test) = data.load_mnist_sample()
+    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
+    assert x_train.dtype == np.uint8 and int(x_train.max()) == 255
+    assert np.bincount(y_test).tolist() == [100] * 10
+    assert len(set(y_train[:20].tolist())) > 5, "the training set is still sorted by label"
+
+
+def test_mnist_sample_is_reproducible_and_seed_dependent():
+    (first, _), _ = data.load_mnist_sample(seed=3)
+    (again, _), _ = data.load_mnist_sample(seed=3)
+    (other, _), _ = data.load_mnist_sample(seed=4)
+    assert np.array_equal(first, again) and not np.array_equal(first, other)
+
+
+def test_mnist_sample_keeps_only_requested_classes():
+    (_, y_train), (_, y_test) = data.load_mnist_sample(classes=range(5), test_size=0.2)
+    assert set(y_train.tolist()) == set(y_test.tolist()) == {0, 1, 2, 3, 4}
+    assert len(y_train) + len(y_test) == 2500
+
+
+@pytest.mark.parametrize("classes", [[], [3, 10], [-1]])
+def test_mnist_sample_rejects_unknown_classes(classes):
+    with pytest.raises(ValueError, match="expected classes among the digits 0-9"):
+        data.load_mnist_sample(classes=classes)
+
+
+@pytest.mark.parametrize("test_size", [0, 5000, 1.0, 0.0, -0.5])
+def test_loaders_reject_impossible_test_sizes(test_size):
+    with pytest.raises(ValueError, match="expected a test_size"):
+        data.load_mnist_sample(test_size=test_size)
+
+
+@pytest.mark.parametrize(
+    ("loader", "shape", "dtype"),
+    [(data.load_digits, (8, 8), np.float32), (data.load_iris, (4,), np.float32),
+     (data.load_diabetes, (10,), np.float32)],
+)
+def test_bundled_sets_split_into_train_and_test(loader, shape, dtype):
+    (x_train, y_train), (x_test, y_test) = loader(test_size=0.25, seed=1)
+    assert x_train.shape[1:] == x_test.shape[1:] == shape
+    assert x_train.dtype == dtype and len(x_train) == len(y_train)
+    assert len(x_test) == len(y_test) and len(x_test) > 0
