@@ -30,8 +30,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# Containers often run as root, which Jupyter refuses without --allow-root.
 lab: $(STAMP)
-	jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course
+	jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	pytest
