@@ -8,11 +8,20 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, grade_id, make_course_copy, read_notebook, run_nbgrader
+from conftest import ROOT, WEEKS, grade_id, make_course_copy, read_notebook, run_nbgrader
 
-WEEK = "week1_sequential"
-PARTIAL_ANSWERS = ["w1_scale_images", "w1_count_dense_parameters", "w1_build_mlp"]
-PARTIAL_POINTS = 4 + 3 + 4
+# Per week: answers pasted into the partial submission, a single code token that only a
+# visible test holds, and one that only a hidden test holds.
+CASES = {
+    "week1_sequential": (["w1_scale_images", "w1_count_dense_parameters", "w1_build_mlp"],
+                         "check_layers", "103_562"),
+    "week2_validation": (["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model"],
+                         "check_param_count", "HeUniform"),
+}
+
+
+def test_every_week_has_a_grading_case():
+    assert sorted(CASES) == WEEKS
 
 
 def _answered(release, solution, grade_ids):
@@ -24,56 +33,68 @@ def _answered(release, solution, grade_ids):
     return release
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    course = make_course_copy(tmp_path_factory.mktemp("grading"), [WEEK])
-    solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
-    release = read_notebook(course / "course" / WEEK / "assignment.ipynb")
+def _points_of(notebook, answer_ids):
+    tests = {f"{answer}_tests" for answer in answer_ids}
+    return sum(cell.metadata.nbgrader.points for cell in notebook.cells if grade_id(cell) in tests)
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def graded(request, tmp_path_factory):
+    week = request.param
+    course = make_course_copy(tmp_path_factory.mktemp(week), [week])
+    solution = read_notebook(ROOT / "solutions" / week / "assignment.ipynb")
+    release_path = course / "course" / week / "assignment.ipynb"
     submissions = {
         "solution": solution,
-        "blank": release,
-        "partial": _answered(read_notebook(course / "course" / WEEK / "assignment.ipynb"),
-                             solution, PARTIAL_ANSWERS),
+        "blank": read_notebook(release_path),
+        "partial": _answered(read_notebook(release_path), solution, CASES[week][0]),
     }
     for student, notebook in submissions.items():
-        folder = course / "submitted" / student / WEEK
+        folder = course / "submitted" / student / week
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / "assignment.ipynb")
-    run_nbgrader(course, "autograde", WEEK, "--notebook=assignment")
-    run_nbgrader(course, "generate_feedback", WEEK, "--notebook=assignment")
-    return course
+    run_nbgrader(course, "autograde", week, "--notebook=assignment")
+    run_nbgrader(course, "generate_feedback", week, "--notebook=assignment")
+    return course, week, _points_of(solution, CASES[week][0])
 
 
-def _score(course, student):
+def _score(course, week, student):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="tf2-course") as gradebook:
-        submission = gradebook.find_submission(WEEK, student)
+        submission = gradebook.find_submission(week, student)
         return submission.score, submission.max_score
 
 
 def test_the_solution_scores_full_marks(graded):
-    score, max_score = _score(graded, "solution")
+    course, week, _ = graded
+    score, max_score = _score(course, week, "solution")
     assert max_score >= 20 and score == max_score
 
 
 def test_the_blank_release_scores_zero(graded):
-    assert _score(graded, "blank")[0] == 0
+    course, week, _ = graded
+    assert _score(course, week, "blank")[0] == 0
 
 
 def test_a_partial_answer_scores_exactly_its_exercises(graded):
-    assert _score(graded, "partial")[0] == PARTIAL_POINTS
+    course, week, partial_points = graded
+    assert 0 < partial_points < _score(course, week, "solution")[1]
+    assert _score(course, week, "partial")[0] == partial_points
 
 
 def test_feedback_shows_visible_tests_but_never_hidden_ones(graded):
-    feedback = (graded / "feedback" / "solution" / WEEK / "assignment.html").read_text()
+    course, week, _ = graded
+    _, visible_token, hidden_token = CASES[week]
+    feedback = (course / "feedback" / "solution" / week / "assignment.html").read_text()
     # The HTML splits code into highlighted tokens: look for single tokens.
-    assert "check_layers" in feedback  # a visible test of w1_build_mlp_tests
+    assert visible_token in feedback
     assert "BEGIN HIDDEN TESTS" not in feedback
-    assert "103_562" not in feedback  # a hidden test of w1_build_cnn_tests
+    assert hidden_token not in feedback
 
 
 def test_export_writes_one_row_per_student(graded):
-    run_nbgrader(graded, "export")
-    with open(graded / "grades.csv", newline="") as handle:
+    course, week, partial_points = graded
+    run_nbgrader(course, "export")
+    with open(course / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
-    assert rows == {"solution": _score(graded, "solution")[1], "blank": 0.0,
-                    "partial": float(PARTIAL_POINTS)}
+    assert rows == {"solution": _score(course, week, "solution")[1], "blank": 0.0,
+                    "partial": float(partial_points)}
