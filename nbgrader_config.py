@@ -16,6 +16,9 @@ c.Execute.timeout = 120
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True
 
+# Folders a notebook writes while it runs are not part of the release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "week3_work"]
+
 # A submission that deleted a graded cell gets it back (and scores it as the original).
 c.OverwriteCells.add_missing_cells = True
 

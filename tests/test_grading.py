@@ -17,6 +17,8 @@ CASES = {
                          "check_layers", "103_562"),
     "week2_validation": (["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model"],
                          "check_param_count", "HeUniform"),
+    "week3_saving": (["w3_make_epoch_checkpoint", "w3_make_best_checkpoint", "w3_train"],
+                     "steps_before", "batch_normalization"),
 }
 
 

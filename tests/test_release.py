@@ -74,6 +74,7 @@ def test_notebooks_open_with_a_title_and_a_seeded_setup_cell(path):
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
     setup = next(cell for cell in cells if cell.cell_type == "code")
     assert "helpers.set_seed(0)" in setup.source and "import tensorflow" in setup.source
+    assert 'tf.get_logger().setLevel("ERROR")' in setup.source, "keep TF warnings out of outputs"
     assert cells[-1].cell_type == "markdown" and "## Summary" in cells[-1].source
 
 
