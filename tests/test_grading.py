@@ -19,6 +19,8 @@ CASES = {
                          "check_param_count", "HeUniform"),
     "week3_saving": (["w3_make_epoch_checkpoint", "w3_make_best_checkpoint", "w3_train"],
                      "steps_before", "batch_normalization"),
+    "week4_transfer": (["w4_prepare_digits", "w4_make_feature_extractor", "w4_build_transfer_model"],
+                       "check_param_count", "catch_warnings"),
 }
 
 
