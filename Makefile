@@ -22,6 +22,7 @@ help:
 	@echo "make release    regenerate course/ from solutions/"
 	@echo "make validate   check that solutions pass and blank releases fail"
 	@echo "make grade ASSIGNMENT=week1_sequential   autograde submitted/, feedback, grades.csv"
+	@echo "           GRADE_OPTIONS='--timeout 600 --memory 4 --cell-timeout 120 --student ID'"
 	@echo "make bench      time each notebook and one graded submission"
 
 $(STAMP): pyproject.toml
@@ -63,15 +64,13 @@ validate: $(STAMP)
 	  echo "ok: $$notebook fails every test unanswered"; \
 	done
 
+# Each submission runs in its own sandbox under time and memory limits: see grader/run.py.
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=week1_sequential"; exit 2; }
-	nbgrader generate_assignment $(ASSIGNMENT) --force --log-level=WARN
-	nbgrader autograde $(ASSIGNMENT) --notebook=assignment
-	nbgrader generate_feedback $(ASSIGNMENT) --notebook=assignment
-	nbgrader export
+	python -m grader $(ASSIGNMENT) $(GRADE_OPTIONS)
 
 bench: $(STAMP)
 	python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) gradebook.db autograded feedback grades.csv
+	rm -rf $(VENV) gradebook.db autograded feedback grades.csv grading-summary-*.csv

@@ -3,6 +3,8 @@
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
+from grader.preprocessors import AFTER_EXECUTE, GuardedExecute
+
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = "tf2-course"
@@ -15,6 +17,14 @@ c.CourseDirectory.release_directory = "course"
 c.Execute.timeout = 120
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True
+
+# Execute submissions with grader.preprocessors.GuardedExecute: a cell that kills the
+# kernel or ignores interrupts costs only the cells after it, and before each test cell the
+# check helpers and numpy are restored and warnings silenced (see grader/kernel_guard.py).
+c.Autograde.autograde_preprocessors = [GuardedExecute, *AFTER_EXECUTE]
+c.GuardedExecute.guarded_modules = ["builtins", "numpy", "numpy.testing",
+                                    "numpy.testing._private.utils", "helpers", "helpers.checks"]
+c.GuardedExecute.guarded_aliases = {"np": "numpy", "helpers": "helpers", "checks": "helpers.checks"}
 
 # Folders a notebook writes while it runs are not part of the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "week3_work"]

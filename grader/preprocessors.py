@@ -1,0 +1,166 @@
+"""nbgrader preprocessors that make autograding survive what a submission does.
+
+`GuardedExecute` replaces nbgrader's `Execute`: a cell that kills the kernel or will not stop
+costs only the cells after it (they are marked "not run"), test cells run with the check
+helpers restored (see `grader.kernel_guard`), and processes the notebook left behind are
+stopped before nbgrader saves any grade. `ReplayOutputs` takes the place of `Execute` when
+`python -m grader` records, in the real course, outputs produced earlier in a sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Dict, List, Unicode
+
+# nbgrader's autograde steps after execution, by import name (for the command line).
+AFTER_EXECUTE = [
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+GUARD_INSTALL = "import grader.kernel_guard as _guard; _guard.install({modules!r}, {aliases!r}); del _guard"
+GUARD_RESTORE = "__import__('grader.kernel_guard').kernel_guard.restore(get_ipython().user_ns)"
+
+
+def error_output(name: str, message: str) -> NotebookNode:
+    """An error output, as a failed cell would show it (and as nbgrader scores zero)."""
+    return nbformat.v4.new_output("error", ename=name, evalue=message,
+                                  traceback=[f"{name}: {message}"])
+
+
+def stop_descendants() -> list[str]:
+    """Kill every process this one started, directly or not; return their names."""
+    stopped = []
+    for process in psutil.Process().children(recursive=True):
+        try:
+            stopped.append(process.name())
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(psutil.Process().children(recursive=True), timeout=5)
+    return stopped
+
+
+class GuardError(RuntimeError):
+    """The grader's own code failed in the kernel, so a test there cannot be trusted."""
+
+
+class GuardedExecute(Execute):
+    """Execute a submission so that nothing it does can cost more than its own points."""
+
+    guarded_modules = List(
+        ["builtins", "numpy", "numpy.testing", "numpy.testing._private.utils"],
+        help="Modules whose attributes are restored before every test cell.",
+    ).tag(config=True)
+
+    guarded_aliases = Dict(
+        {"np": "numpy"},
+        help="Names in the notebook rebound to these modules before every test cell.",
+    ).tag(config=True)
+
+    stop_stray_processes = Bool(
+        False,
+        help="Kill every process this one started once the notebook has run. Only for a "
+             "process that grades one submission (python -m grader does), never a server.",
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources, km=None):
+        self._stopped_because = ""
+        self._guard_installed = False
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self.stop_stray_processes:
+                stray = stop_descendants()
+                if stray:
+                    self.log.warning("Stopped processes the notebook left running: %s", stray)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped_because:
+            cell.outputs = [error_output("NotRun", f"not run: {self._stopped_because}")]
+            return cell, resources
+        try:
+            self._guard(cell)
+            return super().preprocess_cell(cell, resources, index)
+        except GuardError as error:
+            cell.outputs = [error_output("GraderError", str(error))]
+        except DeadKernelError:
+            self._stop(cell, "KernelDied", f"the kernel died while running cell {index}")
+        except CellTimeoutError:
+            self._stop(cell, "CellTimeoutError",
+                       f"cell {index} ignored the interrupt after {self.timeout} s")
+        return cell, resources
+
+    def _guard(self, cell) -> None:
+        """Snapshot the guarded modules before the first cell; restore them before a test."""
+        if not self._guard_installed:
+            self._run_silently(GUARD_INSTALL.format(modules=list(self.guarded_modules),
+                                                    aliases=dict(self.guarded_aliases)))
+            self._guard_installed = True
+        if utils.is_grade(cell) and not utils.is_solution(cell):
+            self._run_silently(GUARD_RESTORE)
+
+    def _stop(self, cell, name: str, reason: str) -> None:
+        self.log.error("Stopping execution: %s", reason)
+        self._stopped_because = reason
+        cell.outputs.append(error_output(name, reason))
+
+    def _run_silently(self, code: str) -> None:
+        """Run grader code in the kernel, outside any cell; raise GuardError if it fails."""
+        reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
+        if reply is None or reply["content"]["status"] != "ok":
+            content = reply["content"] if reply else {"ename": "Timeout", "evalue": ""}
+            raise GuardError("the grader could not restore the test environment: "
+                               f"{content.get('ename')}: {content.get('evalue')}")
+
+
+class ReplayOutputs(NbGraderPreprocessor):
+    """Copy outputs from a notebook executed elsewhere, or mark every cell with why not.
+
+    ``replay_directory`` holds ``<student>/<notebook>.ipynb`` (the executed notebook) or
+    ``<student>/<notebook>.failed.json`` (``{"reason": ...}``). Only outputs are copied; the
+    cells themselves come from the submission as nbgrader sanitized it here.
+    """
+
+    replay_directory = Unicode("", help="Folder of executed notebooks to replay.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        folder = Path(self.replay_directory) / resources["nbgrader"]["student"]
+        name = resources["nbgrader"]["notebook"]
+        executed = folder / f"{name}.ipynb"
+        if executed.is_file():
+            reason = self._copy_outputs(nbformat.read(executed, as_version=4), nb)
+        else:
+            failure = folder / f"{name}.failed.json"
+            reason = json.loads(failure.read_text())["reason"] if failure.is_file() else "no result"
+        if reason:
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    cell.outputs = [error_output("NotGraded", reason)]
+        return nb, resources
+
+    @staticmethod
+    def _copy_outputs(executed: NotebookNode, nb: NotebookNode) -> str:
+        """Copy outputs cell by cell; return why not if the two notebooks differ."""
+        pairs = list(zip(executed.cells, nb.cells))
+        if len(executed.cells) != len(nb.cells) or any(
+                ran.cell_type != cell.cell_type or ran.source != cell.source for ran, cell in pairs):
+            return "the executed notebook does not match the submission"
+        for ran, cell in pairs:
+            if cell.cell_type == "code":
+                cell.outputs = ran.outputs
+                cell.execution_count = ran.execution_count
+        return ""

@@ -1,0 +1,85 @@
+"""Read what a student submitted, without trusting any of it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import parse_utc
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+
+@dataclass
+class Submission:
+    """The graded notebooks a student handed in, and what was wrong with the rest."""
+
+    student: str
+    notebooks: dict[str, nbformat.NotebookNode] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # notebook name -> why not graded
+    notes: list[str] = field(default_factory=list)
+    timestamp: str = ""
+
+
+def is_student_id(name: str) -> bool:
+    """Whether a folder name under submitted/ can be a student id."""
+    return STUDENT_ID.fullmatch(name) is not None
+
+
+def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """Return ``(notebook, "")``, or ``(None, why it cannot be graded)``."""
+    if path.is_symlink() or not path.is_file():
+        return None, f"{path.name} is not a regular file"
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        return None, f"{path.name} is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit"
+    try:
+        notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # a submission can be anything: report it, never crash
+        summary = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        return None, f"{path.name} is not a valid notebook ({type(error).__name__}: {summary})"
+    return notebook, ""
+
+
+def read_submission(folder: Path, graded: list[str]) -> Submission:
+    """Read ``folder`` (``submitted/<student>/<assignment>``), expecting the ``graded`` notebooks."""
+    submission = Submission(student=folder.parent.name)
+    present = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+    for name in graded:
+        path = folder / f"{name}.ipynb"
+        if f"{name}.ipynb" not in present:
+            others = [other for other in present if other.endswith(".ipynb")]
+            hint = f" (found {', '.join(others)}: rename it and grade again)" if others else ""
+            submission.problems[name] = f"{name}.ipynb is missing{hint}"
+            continue
+        notebook, problem = read_notebook(path)
+        if notebook is None:
+            submission.problems[name] = problem
+        else:
+            submission.notebooks[name] = notebook
+    expected = {f"{name}.ipynb" for name in graded} | {"timestamp.txt"}
+    extra = [name for name in present if name not in expected]
+    if extra:
+        submission.notes.append(f"ignored {', '.join(extra)}")
+    submission.timestamp = _timestamp(folder / "timestamp.txt", submission.notes)
+    return submission
+
+
+def _timestamp(path: Path, notes: list[str]) -> str:
+    """The submission time nbgrader uses for late penalties, if it is readable."""
+    if not path.exists() and not path.is_symlink():
+        return ""
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise ValueError("not a regular file")
+        with open(path, "rb") as handle:
+            text = handle.read(100).decode("utf-8").strip()
+        parse_utc(text)
+    except Exception:
+        notes.append("ignored an unreadable timestamp.txt")
+        return ""
+    return text
