@@ -122,6 +122,18 @@ def _remove_sandbox(sandbox: Path) -> None:
     shutil.rmtree(sandbox, onerror=allow_and_retry)
 
 
+INCIDENTS = ("KernelDied", "CellTimeoutError", "GraderError")
+
+
+def _incidents(notebook: nbformat.NotebookNode) -> list[str]:
+    """What GuardedExecute had to step in for, as notes for the summary."""
+    found = [output.get("evalue") or "a cell ran past the time limit and was interrupted"
+             for cell in notebook.cells
+             for output in cell.get("outputs", [])
+             if output.get("output_type") == "error" and output.get("ename") in INCIDENTS]
+    return list(dict.fromkeys(found))
+
+
 class ClassGrader:
     """Grade every submission of one assignment; see the module docstring."""
 
@@ -205,6 +217,7 @@ class ClassGrader:
                 submission.problems[name] = outcome.failure or "the grading process wrote no result"
             else:
                 executed[name] = notebook
+                result.notes.extend(_incidents(notebook))
         self.executed[submission.student] = executed
         _remove_sandbox(sandbox)
 

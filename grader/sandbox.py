@@ -29,11 +29,20 @@ POLL_SECONDS = 0.2
 
 @dataclass
 class Limits:
-    """How long and how much memory one submission may use."""
+    """How long and how much memory one submission may use.
+
+    ``memory_bytes`` bounds all its processes together; each process may allocate 1 GiB
+    less (at least 1 GiB), so a runaway allocation raises MemoryError in the notebook
+    before the whole submission has to be stopped.
+    """
 
     seconds: float = 600.0
     memory_bytes: int = 4 * 2**30
     cell_seconds: int = 120
+
+    @property
+    def process_bytes(self) -> int:
+        return max(self.memory_bytes - 2**30, 2**30)
 
 
 @dataclass
@@ -127,7 +136,7 @@ def run_limited(command: list[str], sandbox: Path, limits: Limits) -> Outcome:
         child = subprocess.Popen(
             command, cwd=sandbox, env=sandbox_environment(sandbox), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_limit_child(limits.memory_bytes),
+            preexec_fn=_limit_child(limits.process_bytes),
         )
         watched = psutil.Process(child.pid)
         while child.poll() is None:

@@ -31,23 +31,42 @@ def _fail(what: str, want: Any, got: Any, hint: str = "") -> None:
     raise AssertionError(f"{message} {hint}".strip())
 
 
+# Values compared with == or numbers: a subclass could redefine how it compares.
+_VALUE_TYPES = (bool, int, float, complex, str, bytes, np.ndarray, np.generic)
+
+
 def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "value") -> None:
     """Check that ``obj`` is an instance of ``expected``.
+
+    For numbers, strings and arrays the type must be a plain one (from Python or NumPy),
+    not a subclass written in the notebook, which could make any comparison pass.
 
     Examples
     --------
     >>> check_type([1], list, name="labels")
+    >>> check_type(np.float64(0.5), float, name="scale")
     >>> check_type(3, str, name="label")
     Traceback (most recent call last):
     ...
     AssertionError: label: want a str, got a int (3).
+    >>> class Anything(int):
+    ...     def __eq__(self, other):
+    ...         return True
+    >>> check_type(Anything(7), int, name="count")
+    Traceback (most recent call last):
+    ...
+    AssertionError: count: want a plain int, got a Anything, a subclass. Return a plain int.
     """
+    names = expected.__name__ if isinstance(expected, type) else " or ".join(
+        t.__name__ for t in expected)
     if not isinstance(obj, expected):
-        names = expected.__name__ if isinstance(expected, type) else " or ".join(
-            t.__name__ for t in expected)
         shown = repr(obj)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         _fail(name, f"a {names}", f"a {type(obj).__name__} ({shown})")
+    module = type(obj).__module__.split(".")[0]
+    if isinstance(obj, _VALUE_TYPES) and module not in ("builtins", "numpy"):
+        _fail(name, f"a plain {names}", f"a {type(obj).__name__}, a subclass",
+              f"Return a plain {names}.")
 
 
 def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "array") -> None:

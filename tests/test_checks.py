@@ -88,3 +88,22 @@ def test_history_check_counts_epochs_from_a_real_fit():
 def test_type_check_shortens_long_values():
     with pytest.raises(AssertionError, match=r"want a ndarray, got a list \(\[0, 0, .*\.\.\.\)"):
         checks.check_type([0] * 100, np.ndarray)
+
+
+def test_type_check_rejects_value_subclasses_that_could_fake_comparisons():
+    class AlwaysEqual(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    class FakeArray(np.ndarray):
+        pass
+
+    checks.check_type(np.float64(0.5), float)
+    checks.check_type(np.zeros(3), np.ndarray)
+    checks.check_type(keras.Sequential(), keras.Model)  # subclasses of other types are fine
+    with pytest.raises(AssertionError, match="want a plain int, got a AlwaysEqual, a subclass"):
+        checks.check_type(AlwaysEqual(3), int)
+    with pytest.raises(AssertionError, match="want a plain ndarray"):
+        checks.check_type(np.zeros(3).view(FakeArray), np.ndarray)

@@ -1,0 +1,346 @@
+"""Grade crafted, hostile and broken submissions with ``python -m grader``, as `make grade` does.
+
+One class of week 1 submissions is graded in a single run, so every case also checks that
+the others in the same run are graded correctly. Each case names the points it must get
+for each exercise (points of the exercises not named: zero) and what the summary says.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT, grade_id, make_course_copy, read_notebook
+
+WEEK = "week1_sequential"
+# Short limits keep CI fast: the notebook needs ~15 s and 1.2 GiB at most.
+LIMITS = ["--timeout", "120", "--cell-timeout", "8", "--memory", "3"]
+POINTS = {"w1_scale_images": 4, "w1_count_dense_parameters": 3, "w1_build_mlp": 4,
+          "w1_build_cnn": 5, "w1_compile_classifier": 4, "w1_train": 3,
+          "w1_predict_labels": 3, "w1_classifier": 4}
+SETUP = 2  # index of the Setup code cell
+
+
+class Crafter:
+    """Builds submissions from the release and the solution of week 1."""
+
+    def __init__(self, course: Path):
+        self.course = course
+        self.release_path = course / "course" / WEEK / "assignment.ipynb"
+        self.solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
+
+    def release(self) -> nbformat.NotebookNode:
+        return read_notebook(self.release_path)
+
+    def answered(self, *answer_ids: str) -> nbformat.NotebookNode:
+        """The release with the solution's answers to ``answer_ids``."""
+        notebook = self.release()
+        answers = {grade_id(cell): cell.source for cell in self.solution.cells}
+        for cell in notebook.cells:
+            if grade_id(cell) in answer_ids:
+                cell.source = answers[grade_id(cell)]
+        return notebook
+
+    def solution_of(self, answer_id: str) -> str:
+        return next(cell.source for cell in self.solution.cells if grade_id(cell) == answer_id)
+
+
+def cell(notebook, cell_id):
+    return next(c for c in notebook.cells if grade_id(c) == cell_id)
+
+
+def with_answer(notebook, answer_id, source):
+    cell(notebook, answer_id).source = source
+    return notebook
+
+
+# --- the crafted submissions -----------------------------------------------------------
+
+def tampered_tests(craft):
+    """Edit, delete, duplicate, strip, re-point and retype test cells."""
+    nb = craft.answered("w1_scale_images", "w1_build_mlp", "w1_build_cnn", "w1_train")
+    nb = with_answer(nb, "w1_count_dense_parameters", "def count_dense_parameters(sizes):\n    return 0")
+    nb = with_answer(nb, "w1_compile_classifier", "def compile_classifier(model, learning_rate=0.001):\n    return model")
+    nb = with_answer(nb, "w1_predict_labels", "def predict_labels(model, images):\n    return None")
+    nb.cells.remove(cell(nb, "w1_scale_images_tests"))                      # deleted
+    cell(nb, "w1_count_dense_parameters_tests").source = "pass"              # edited
+    duplicate = nbformat.from_dict(cell(nb, "w1_build_mlp_tests"))            # duplicated
+    duplicate.id = "my-copy-of-the-mlp-tests"
+    nb.cells.insert(nb.cells.index(cell(nb, "w1_build_mlp_tests")), duplicate)
+    stripped = cell(nb, "w1_build_cnn_tests")                                # metadata stripped
+    stripped.metadata = {}
+    raised = cell(nb, "w1_compile_classifier_tests")                         # points raised
+    raised.metadata.nbgrader.points = 100
+    raised.source = "pass"
+    retyped = cell(nb, "w1_train_tests")                                     # made markdown
+    retyped.cell_type = "markdown"
+    del retyped["outputs"], retyped["execution_count"]
+    renamed = cell(nb, "w1_predict_labels_tests")                            # grade id renamed
+    renamed.metadata.nbgrader.grade_id = "w1_predict_labels_tests_mine"
+    renamed.metadata.nbgrader.points = 30
+    renamed.source = "pass"
+    return nb
+
+
+def infinite_loop(craft):
+    nb = craft.answered("w1_count_dense_parameters")
+    return with_answer(nb, "w1_scale_images", "while True:\n    pass")
+
+
+def swallows_interrupt(craft):
+    nb = craft.answered("w1_scale_images", "w1_count_dense_parameters")
+    return with_answer(nb, "w1_build_mlp", "import time\nwhile True:\n    try:\n        while True:\n"
+                       "            time.sleep(0.01)\n    except KeyboardInterrupt:\n        pass")
+
+
+def exits_kernel(craft):
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters", "import os\nos._exit(0)")
+
+
+def kills_kernel(craft):
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+
+
+def kills_grader(craft):
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+
+
+def memory_bomb(craft):
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters",
+                       "hoard = []\nwhile True:\n    hoard.append(np.ones(2**25))  # 256 MiB at a time")
+
+
+def memory_bomb_processes(craft):
+    nb = craft.answered("w1_scale_images")
+    code = "import numpy, time; block = numpy.ones(2**27); time.sleep(60)"  # 1 GiB each
+    return with_answer(nb, "w1_count_dense_parameters",
+                       "import subprocess, sys, time\n"
+                       f"workers = [subprocess.Popen([sys.executable, '-c', {code!r}]) for _ in range(4)]\n"
+                       "time.sleep(60)")
+
+
+def floods_output_and_exits(craft):
+    """Print three million lines in one answer, call sys.exit() in the next."""
+    nb = with_answer(craft.release(), "w1_scale_images", craft.solution_of("w1_scale_images") +
+                     "\nfor start in range(0, 3_000_000, 10_000):\n"
+                     "    print('\\n'.join(map(str, range(start, start + 10_000))))")
+    return with_answer(nb, "w1_count_dense_parameters",
+                       craft.solution_of("w1_count_dense_parameters") + "\nimport sys\nsys.exit(0)")
+
+
+def cheats_comparisons(craft):
+    """Wrong answers that pass only if comparisons lie or the checks are switched off."""
+    nb = craft.answered("w1_scale_images", "w1_build_cnn")
+    always_equal = craft.solution_of("w1_count_dense_parameters").replace(
+        "    return int(sum(", "    return AlwaysEqual(0) or int(sum(")
+    nb = with_answer(nb, "w1_count_dense_parameters",
+                     "class AlwaysEqual(int):\n    def __eq__(self, other):\n        return True\n"
+                     "    def __ne__(self, other):\n        return False\n"
+                     "    def __float__(self):\n        return 101770.0\n"
+                     "    __hash__ = int.__hash__\n\n" + always_equal)
+    wrong_mlp = craft.solution_of("w1_build_mlp").replace("hidden_units=128", "hidden_units=64")
+    patch = ("import numpy.testing\nimport helpers.checks\n"
+             "for name in helpers.checks.__all__:\n"
+             "    setattr(helpers.checks, name, lambda *args, **kwargs: None)\n"
+             "numpy.testing.assert_array_equal = lambda *args, **kwargs: None\n"
+             "numpy.testing.assert_allclose = lambda *args, **kwargs: None\n"
+             "class Lenient:\n    def __getattr__(self, name):\n        return lambda *args, **kwargs: None\n"
+             "checks = Lenient()\n")
+    nb = with_answer(nb, "w1_build_mlp", patch + wrong_mlp)
+    return with_answer(nb, "w1_predict_labels", "def predict_labels(model, images):\n"
+                       "    return np.zeros(len(images), dtype=int)")
+
+
+def writes_outside(craft):
+    """Overwrite the gradebook and another student's files, now and from a later process."""
+    root = craft.course
+    gradebook = root / "gradebook.db"
+    other = root / "submitted" / "solution" / WEEK / "assignment.ipynb"
+    nb = craft.answered("w1_scale_images")
+    later = f"import time; time.sleep(4); open({str(gradebook)!r}, 'wb').write(b'too late')"
+    return with_answer(nb, "w1_count_dense_parameters", "\n".join([
+        "import subprocess, sys",
+        f"open({str(gradebook)!r}, 'wb').write(b'not a gradebook')",
+        f"open({str(other)!r}, 'w').write('{{}}')",
+        f"open({str(other.parent / 'planted.py')!r}, 'w').write('x = 1')",
+        "open('../../../gradebook.db', 'wb').write(b'not a gradebook either')",
+        f"subprocess.Popen([sys.executable, '-c', {later!r}], start_new_session=True)",
+    ]))
+
+
+def unicode_answers(craft):
+    nb = craft.answered("w1_count_dense_parameters")
+    return with_answer(nb, "w1_scale_images", "# Échelle des pixels: 0…255 → [0, 1] 🚀\n"
+                       "ÉCHELLE = 255.0\n" + craft.solution_of("w1_scale_images").replace("255.0", "ÉCHELLE")
+                       + '\nprint("fini ✓ 完成")')
+
+
+def tensorflow_notices(craft):
+    """A correct answer that warns, in a notebook whose Setup lets every Python notice through."""
+    nb = craft.answered("w1_scale_images")
+    setup = nb.cells[SETUP]
+    setup.source = ('import warnings\nwarnings.simplefilter("always")\n'
+                    + setup.source.replace('tf.get_logger().setLevel("ERROR")', 'tf.get_logger().setLevel("DEBUG")'))
+    source = craft.solution_of("w1_build_mlp").replace(
+        "keras.Input(shape=(28, 28, 1)),\n            keras.layers.Flatten(),",
+        "keras.layers.Flatten(input_shape=(28, 28, 1)),")
+    assert "input_shape" in source
+    return with_answer(nb, "w1_build_mlp", source)
+
+
+def partial(craft):
+    return craft.answered("w1_scale_images", "w1_count_dense_parameters")
+
+
+ALL = set(POINTS)
+# student: (builder, points per exercise, text the summary status must contain)
+CASES = {
+    "release": (lambda craft: craft.release(), {}, "graded"),
+    "solution": (lambda craft: craft.solution, {name: POINTS[name] for name in ALL}, "graded"),
+    "tampered_tests": (tampered_tests, {"w1_scale_images": 4, "w1_build_mlp": 4, "w1_build_cnn": 5,
+                                        "w1_train": 3}, "graded"),
+    "infinite_loop": (infinite_loop, {"w1_count_dense_parameters": 3}, "interrupted"),
+    "swallows_interrupt": (swallows_interrupt, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
+                           "ignored the interrupt"),
+    "exits_kernel": (exits_kernel, {"w1_scale_images": 4}, "kernel died"),
+    "kills_kernel": (kills_kernel, {"w1_scale_images": 4}, "kernel died"),
+    "kills_grader": (kills_grader, {}, "failed: the grading process ended"),
+    "memory_bomb": (memory_bomb, {"w1_scale_images": 4}, "graded"),
+    "memory_bomb_processes": (memory_bomb_processes, {}, "failed: used more than 3.0 GiB"),
+    "floods_output_and_exits": (floods_output_and_exits, {"w1_scale_images": 4,
+                                                          "w1_count_dense_parameters": 3}, "graded"),
+    "cheats_comparisons": (cheats_comparisons, {"w1_scale_images": 4, "w1_build_cnn": 5}, "graded"),
+    "writes_outside": (writes_outside, {}, "failed: changed files outside its sandbox"),
+    "tensorflow_notices": (tensorflow_notices, {"w1_scale_images": 4, "w1_build_mlp": 4}, "graded"),
+    # Graded last, after every hostile submission.
+    "zz_unicode_answers": (unicode_answers, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
+                           "graded"),
+}
+# Files that are not a gradable assignment.ipynb: (files to write, status text).
+BROKEN = {
+    "invalid_json": ({"assignment.ipynb": b"this is not JSON"}, "not a valid notebook"),
+    "truncated": (None, "not a valid notebook"),
+    "renamed_notebook": ({"Assignment (1).ipynb": None}, "assignment.ipynb is missing (found Assignment (1).ipynb"),
+    "missing_notebook": ({"README.txt": b"I forgot"}, "assignment.ipynb is missing"),
+    "extra_notebook": ({"assignment.ipynb": None, "scratch.ipynb": None, "notes.txt": b"x"},
+                       "ignored notes.txt, scratch.ipynb"),
+}
+BROKEN_POINTS = {"extra_notebook": {"w1_scale_images": 4, "w1_count_dense_parameters": 3}}
+REGRADED = ["tampered_tests", "exits_kernel", "invalid_json", "zz_unicode_answers"]
+
+
+def write_class(course: Path, craft: Crafter) -> None:
+    for student, (build, _, _) in CASES.items():
+        folder = course / "submitted" / student / WEEK
+        folder.mkdir(parents=True)
+        nbformat.write(build(craft), folder / "assignment.ipynb")
+    partial_bytes = nbformat.writes(partial(craft)).encode()
+    for student, (files, _) in BROKEN.items():
+        folder = course / "submitted" / student / WEEK
+        folder.mkdir(parents=True)
+        if files is None:
+            files = {"assignment.ipynb": partial_bytes[: len(partial_bytes) // 2]}
+        for name, content in files.items():
+            (folder / name).write_bytes(partial_bytes if content is None else content)
+
+
+def run_grader(course: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "grader", WEEK, "--root", str(course), *LIMITS, *extra],
+                            cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    return result, time.monotonic() - start
+
+
+def scores(course: Path) -> dict[str, dict[str, float]]:
+    """Points per exercise (keyed by answer id) for every student in the gradebook."""
+    found = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="tf2-course") as gradebook:
+        for submission in gradebook.assignment_submissions(WEEK):
+            notebook = next(nb for nb in submission.notebooks if nb.name == "assignment")
+            found[submission.student.id] = {grade.name.removesuffix("_tests"): grade.score
+                                            for grade in notebook.grades}
+    return found
+
+
+def summary(course: Path) -> dict[str, dict[str, str]]:
+    with open(course / f"grading-summary-{WEEK}.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = make_course_copy(tmp_path_factory.mktemp("hostile"), [WEEK])
+    craft = Crafter(course)
+    write_class(course, craft)
+    originals = {path: path.read_bytes() for path in (course / "submitted").rglob("*") if path.is_file()}
+    first, seconds = run_grader(course)
+    print(first.stdout, f"\nfirst run: {seconds:.0f} s", file=sys.stderr)
+    return course, first, originals, scores(course), summary(course)
+
+
+def test_the_run_completes_and_prints_a_summary(graded):
+    course, first, _, _, _ = graded
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "graded" in first.stdout and "failed" in first.stdout
+    assert sorted(summary(course)) == sorted([*CASES, *BROKEN])
+
+
+@pytest.mark.parametrize("student", sorted(CASES))
+def test_each_crafted_submission_gets_exactly_its_points(graded, student):
+    _, _, _, found, table = graded
+    expected = {name: float(CASES[student][1].get(name, 0)) for name in POINTS}
+    assert found[student] == expected, table[student]["status"]
+    assert CASES[student][2] in table[student]["status"]
+
+
+@pytest.mark.parametrize("student", sorted(BROKEN))
+def test_a_broken_submission_is_reported_and_scores_zero_or_is_graded(graded, student):
+    _, _, _, found, table = graded
+    points = BROKEN_POINTS.get(student, {})
+    assert found[student] == {name: float(points.get(name, 0)) for name in POINTS}
+    assert BROKEN[student][1] in table[student]["status"]
+
+
+def test_feedback_explains_failures_and_never_shows_hidden_tests(graded):
+    course = graded[0]
+    for student in [*CASES, *BROKEN]:
+        html = (course / "feedback" / student / WEEK / "assignment.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "103_562" not in html, student
+    broken = (course / "feedback" / "invalid_json" / WEEK / "assignment.html").read_text()
+    assert "not a valid notebook" in broken
+
+
+def test_files_outside_the_sandbox_are_restored(graded):
+    course, _, originals, _, _ = graded
+    time.sleep(5)  # the process writes_outside started would have written by now
+    now = {path: path.read_bytes() for path in (course / "submitted").rglob("*") if path.is_file()}
+    assert now == originals
+    assert (course / "gradebook.db").read_bytes().startswith(b"SQLite format 3")
+    backups = list((course / "gradebook-backups").glob("gradebook-*.db"))
+    assert backups and all(path.read_bytes().startswith(b"SQLite format 3") for path in backups)
+
+
+def test_long_outputs_are_truncated_in_the_record(graded):
+    course = graded[0]
+    executed = course / "autograded" / "floods_output_and_exits" / WEEK / "assignment.ipynb"
+    assert executed.stat().st_size < 2 * 2**20
+
+
+def test_grading_again_gives_identical_grades(graded):
+    course, _, _, first_scores, _ = graded
+    second, _ = run_grader(course, *[f"--student={student}" for student in REGRADED])
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert scores(course) == first_scores
