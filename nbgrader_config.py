@@ -1,9 +1,11 @@
 """nbgrader settings for the course: solutions/ is the source, course/ the release."""
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, OverwriteCells,
+                                    OverwriteKernelspec)
 
-from grader.preprocessors import AFTER_EXECUTE, GuardedExecute
+from grader.preprocessors import AFTER_EXECUTE, DropBadGradeMetadata, GuardedExecute
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -29,8 +31,12 @@ c.GuardedExecute.guarded_aliases = {"np": "numpy", "helpers": "helpers", "checks
 # Folders a notebook writes while it runs are not part of the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "week3_work"]
 
-# A submission that deleted a graded cell gets it back (and scores it as the original).
+# A submission that deleted a graded cell, or renamed its grade id, gets it back (and
+# scores it as the original); DropBadGradeMetadata avoids nbgrader 0.9.6's crashes on a
+# renamed or duplicated grade id.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, DeduplicateIds,
+                                      OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 
 # Feedback shows scores and visible tests, never the hidden ones.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

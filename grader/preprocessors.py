@@ -17,6 +17,7 @@ import psutil
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Dict, List, Unicode
 
@@ -125,6 +126,33 @@ class GuardedExecute(Execute):
             content = reply["content"] if reply else {"ename": "Timeout", "evalue": ""}
             raise GuardError("the grader could not restore the test environment: "
                                f"{content.get('ename')}: {content.get('evalue')}")
+
+
+class DropBadGradeMetadata(NbGraderPreprocessor):
+    """Drop nbgrader metadata naming no cell of this notebook, or naming one a second time.
+
+    nbgrader 0.9.6 crashes (KeyError 'grade_id') on a graded cell whose grade id was renamed
+    and on a duplicated one. Without the metadata the cell is an ordinary one, and
+    `OverwriteCells` (with ``add_missing_cells``) puts the original back. Of duplicates the
+    last is kept, as nbgrader's `DeduplicateIds` would.
+    """
+
+    def preprocess(self, nb, resources):
+        with Gradebook(resources["nbgrader"]["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(resources["nbgrader"]["notebook"],
+                                               resources["nbgrader"]["assignment"])
+            known = {cell.name for cell in notebook.source_cells}
+        seen = set()
+        for cell in reversed(nb.cells):
+            metadata = cell.metadata.get("nbgrader")
+            if metadata is None:
+                continue
+            grade_id = metadata.get("grade_id") if isinstance(metadata, dict) else None
+            if grade_id not in known or grade_id in seen:
+                self.log.warning("Ignoring the nbgrader metadata of a cell with id %r", grade_id)
+                del cell.metadata["nbgrader"]
+            seen.add(grade_id)
+        return nb, resources
 
 
 class ReplayOutputs(NbGraderPreprocessor):

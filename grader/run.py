@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -163,13 +164,15 @@ class ClassGrader:
 
     def find(self, students: list[str] | None) -> list[Path]:
         """The submission folders to grade: every student's, or the named students'."""
-        folders = sorted(path.parent for path in (self.root / "submitted").glob(f"*/{self.assignment}"))
+        folders = sorted(path for path in (self.root / "submitted").glob(f"*/{self.assignment}")
+                         if path.is_dir())
         if students:
-            missing = sorted(set(students) - {folder.parent.name for folder in folders})
+            found = {folder.parent.name for folder in folders}
+            missing = sorted(set(students) - found)
             if missing:
                 raise GradingError(f"no submission of {self.assignment} from {', '.join(missing)}")
             folders = [folder for folder in folders if folder.parent.name in students]
-        return [folder / self.assignment for folder in folders]
+        return folders
 
     def grade_in_sandboxes(self, folders: list[Path], results: list[Result]) -> None:
         """Run each submission in its own sandbox; stop if one breaks the environment."""
@@ -187,7 +190,7 @@ class ClassGrader:
             if submission.notebooks:
                 self.run_sandbox(submission, result)
             problems = list(submission.problems.values())
-            result.failure = "; ".join(filter(None, [result.failure, *problems]))
+            result.failure = "; ".join(dict.fromkeys(filter(None, [result.failure, *problems])))
             changed = snapshot.changes_since()
             if changed:
                 self.undo(snapshot, changed, submission, result)
@@ -264,8 +267,24 @@ class ClassGrader:
               for name in ["grader.preprocessors.ReplayOutputs", *AFTER_EXECUTE]),
             f"--ReplayOutputs.replay_directory={replay}",
             timeout=600 + 5 * len(results))
-        if outcome.returncode != 0:
+        failed = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'",
+                                outcome.stderr))
+        for result in results:
+            if result.student in failed:
+                result.failure = "; ".join(filter(None, [result.failure,
+                                                         "nbgrader could not record it (see its log)"]))
+                self._record_zero(result.student)
+        if outcome.returncode != 0 and not failed:
             raise GradingError(f"recording the grades failed:\n{outcome.stderr[-3000:]}")
+
+    def _record_zero(self, student: str) -> None:
+        """Give a submission nbgrader could not record zero points, rather than none."""
+        with Gradebook(f"sqlite:///{self.root / GRADEBOOK}", course_id=COURSE_ID) as gradebook:
+            submission = gradebook.update_or_create_submission(self.assignment, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score, grade.needs_manual_grade = 0, True
+            gradebook.db.commit()
 
     def _stage(self, submission: Submission, name: str, inbox: Path, replay: Path) -> None:
         """Stage the notebook to record and the outputs (or the failure) to replay."""

@@ -66,9 +66,9 @@ def with_answer(notebook, answer_id, source):
 
 def tampered_tests(craft):
     """Edit, delete, duplicate, strip, re-point and retype test cells."""
-    nb = craft.answered("w1_scale_images", "w1_build_mlp", "w1_build_cnn", "w1_train")
+    nb = craft.answered("w1_scale_images", "w1_build_mlp", "w1_build_cnn", "w1_compile_classifier",
+                        "w1_train")
     nb = with_answer(nb, "w1_count_dense_parameters", "def count_dense_parameters(sizes):\n    return 0")
-    nb = with_answer(nb, "w1_compile_classifier", "def compile_classifier(model, learning_rate=0.001):\n    return model")
     nb = with_answer(nb, "w1_predict_labels", "def predict_labels(model, images):\n    return None")
     nb.cells.remove(cell(nb, "w1_scale_images_tests"))                      # deleted
     cell(nb, "w1_count_dense_parameters_tests").source = "pass"              # edited
@@ -144,7 +144,7 @@ def cheats_comparisons(craft):
     """Wrong answers that pass only if comparisons lie or the checks are switched off."""
     nb = craft.answered("w1_scale_images", "w1_build_cnn")
     always_equal = craft.solution_of("w1_count_dense_parameters").replace(
-        "    return int(sum(", "    return AlwaysEqual(0) or int(sum(")
+        "    return int(sum(", "    return AlwaysEqual(1)\n    int(sum(")
     nb = with_answer(nb, "w1_count_dense_parameters",
                      "class AlwaysEqual(int):\n    def __eq__(self, other):\n        return True\n"
                      "    def __ne__(self, other):\n        return False\n"
@@ -210,7 +210,7 @@ CASES = {
     "release": (lambda craft: craft.release(), {}, "graded"),
     "solution": (lambda craft: craft.solution, {name: POINTS[name] for name in ALL}, "graded"),
     "tampered_tests": (tampered_tests, {"w1_scale_images": 4, "w1_build_mlp": 4, "w1_build_cnn": 5,
-                                        "w1_train": 3}, "graded"),
+                                        "w1_compile_classifier": 4, "w1_train": 3}, "graded"),
     "infinite_loop": (infinite_loop, {"w1_count_dense_parameters": 3}, "interrupted"),
     "swallows_interrupt": (swallows_interrupt, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
                            "ignored the interrupt"),
@@ -287,7 +287,7 @@ def graded(tmp_path_factory):
     write_class(course, craft)
     originals = {path: path.read_bytes() for path in (course / "submitted").rglob("*") if path.is_file()}
     first, seconds = run_grader(course)
-    print(first.stdout, f"\nfirst run: {seconds:.0f} s", file=sys.stderr)
+    print(first.stdout, first.stderr[-5000:], f"\nfirst run: {seconds:.0f} s", file=sys.stderr)
     return course, first, originals, scores(course), summary(course)
 
 
