@@ -5,7 +5,8 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOu
                                     DeduplicateIds, GetGrades, OverwriteCells,
                                     OverwriteKernelspec)
 
-from grader.preprocessors import AFTER_EXECUTE, DropBadGradeMetadata, GuardedExecute
+from grader.preprocessors import (AFTER_EXECUTE, DropBadGradeMetadata, GuardedExecute,
+                                  ShortTestTracebacks)
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -38,5 +39,7 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, DeduplicateIds,
                                       OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
 
-# Feedback shows scores and visible tests, never the hidden ones.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows scores and visible tests, never the hidden ones: not in the cells, and not
+# in the lines a traceback quotes.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
+                                    CSSHTMLHeaderPreprocessor]

@@ -2,7 +2,7 @@
 
 For each solution notebook: wall time from a fresh kernel and the kernel's peak memory,
 beside the floor that every notebook pays (kernel start plus `import tensorflow`). Then the
-time nbgrader takes to autograde one submission of each assignment. With --install, also
+time `python -m grader` takes to grade one submission of each assignment. With --install, also
 the time of a fresh install into an empty virtual environment.
 
 Targets (DESIGN.md, issue 2): each notebook <= 60 s, the whole course <= 6 min,
@@ -12,6 +12,7 @@ autograding one submission <= 30 s, a fresh install <= 3 min.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import resource
 import shutil
@@ -51,9 +52,10 @@ def execute_here(notebook: Path) -> None:
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
 
 
-def time_grading(week: str) -> float:
-    """Seconds for `nbgrader autograde` of one submission (the solution) of ``week``."""
-    from conftest import make_course_copy, run_nbgrader
+def time_grading(week: str) -> tuple[float, float]:
+    """Seconds `python -m grader` takes for one submission (the solution) of ``week``: in its
+    sandbox, and for the whole run (registering, backing up, recording, feedback, export)."""
+    from conftest import make_course_copy
 
     with tempfile.TemporaryDirectory() as folder:
         course = make_course_copy(Path(folder), [week])
@@ -61,8 +63,12 @@ def time_grading(week: str) -> float:
         submitted.mkdir(parents=True)
         shutil.copy(ROOT / "solutions" / week / "assignment.ipynb", submitted)
         start = time.perf_counter()
-        run_nbgrader(course, "autograde", week, "--notebook=assignment")
-        return time.perf_counter() - start
+        subprocess.run([sys.executable, "-m", "grader", week, "--root", str(course)],
+                       check=True, capture_output=True)
+        total = time.perf_counter() - start
+        with open(course / f"grading-summary-{week}.csv", newline="") as handle:
+            row = next(csv.DictReader(handle))
+        return float(row["seconds"]), total
 
 
 def time_install() -> float:
@@ -99,7 +105,9 @@ def main() -> None:
     print(f"{'whole course (target 360 s)':45} {total:8.1f}")
     print()
     for week in sorted(path.name for path in (ROOT / "solutions").glob("week*")):
-        print(f"autograde one submission of {week:22} {time_grading(week):8.1f} s (target 30 s)")
+        sandbox, total = time_grading(week)
+        print(f"grade one submission of {week:26} {sandbox:8.1f} s in its sandbox, "
+              f"{total:.1f} s for the run (target 30 s)")
     if args.install:
         print(f"fresh install into an empty venv{'':14} {time_install():8.1f} s (target 180 s)")
 

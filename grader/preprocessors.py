@@ -155,6 +155,22 @@ class DropBadGradeMetadata(NbGraderPreprocessor):
         return nb, resources
 
 
+class ShortTestTracebacks(NbGraderPreprocessor):
+    """Cut test-cell tracebacks in feedback down to their last line.
+
+    A traceback quotes the lines around the failing one, so the feedback of a failed test
+    would show hidden tests that `ClearHiddenTests` removed from the cell's source. What
+    stays, such as ``AssertionError: want ..., got ...``, is what the student needs.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+            for output in cell.outputs:
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
 class ReplayOutputs(NbGraderPreprocessor):
     """Copy outputs from a notebook executed elsewhere, or mark every cell with why not.
 

@@ -74,7 +74,7 @@ def _limit_child(memory_bytes: int):
 
 
 def sandbox_environment(sandbox: Path) -> dict[str, str]:
-    """The environment for nbgrader and the kernel: a private home, quiet TensorFlow."""
+    """The environment for nbgrader and the kernel: a private home and caches, quiet TensorFlow."""
     home = sandbox / "home"
     env = dict(os.environ)
     env.update({
@@ -87,6 +87,7 @@ def sandbox_environment(sandbox: Path) -> dict[str, str]:
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
         "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",  # a fresh .pyc in the course would look like tampering
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -222,7 +222,7 @@ CASES = {
     "floods_output_and_exits": (floods_output_and_exits, {"w1_scale_images": 4,
                                                           "w1_count_dense_parameters": 3}, "graded"),
     "cheats_comparisons": (cheats_comparisons, {"w1_scale_images": 4, "w1_build_cnn": 5}, "graded"),
-    "writes_outside": (writes_outside, {}, "failed: changed files outside its sandbox"),
+    "writes_outside": (writes_outside, {}, "changed files outside its sandbox"),
     "tensorflow_notices": (tensorflow_notices, {"w1_scale_images": 4, "w1_build_mlp": 4}, "graded"),
     # Graded last, after every hostile submission.
     "zz_unicode_answers": (unicode_answers, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
