@@ -17,24 +17,31 @@ from pathlib import Path
 WATCHED_ONLY = (".git", ".venv", "autograded", "feedback")
 
 
-def _files(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
-    """Every file (or link) below ``folder``, skipping top-level names in ``skip``."""
-    found = []
-    for root, dirs, files in os.walk(folder):
-        if Path(root) == folder:
-            dirs[:] = [name for name in dirs if name not in skip]
-        found.extend(Path(root, name) for name in files)
-        found.extend(Path(root, name) for name in dirs if Path(root, name).is_symlink())
+def _scan(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple[int, int, int, int]]:
+    """Signature of every file (or link) below ``folder``, skipping top-level names in ``skip``.
+
+    A signature is what changes when a file is written, replaced or touched (its ctime
+    cannot be set back). os.scandir keeps this fast: ~100,000 files per second.
+    """
+    found, pending = {}, [(str(folder), skip)]
+    while pending:
+        directory, skipped = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in skipped:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, ()))
+                    continue
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found[entry.path] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
     return found
-
-
-def _signature(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes when a file is written, replaced, or touched (ctime cannot be faked)."""
-    try:
-        stat = path.lstat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino
 
 
 def environment_folders() -> list[Path]:
@@ -48,38 +55,34 @@ class CourseSnapshot:
 
     root: Path
     kept: dict[Path, bytes] = field(default_factory=dict)
-    signatures: dict[Path, tuple | None] = field(default_factory=dict)
+    signatures: dict[str, tuple] = field(default_factory=dict)
     watched: list[Path] = field(default_factory=list)
 
     @classmethod
     def take(cls, root: Path, watched: list[Path]) -> CourseSnapshot:
         """Keep the files under ``root``; also watch the folders in ``watched``."""
         snapshot = cls(root=root, watched=watched)
-        for path in _files(root, WATCHED_ONLY):
+        for name in _scan(root, WATCHED_ONLY):
+            path = Path(name)
             snapshot.kept[path] = path.read_bytes() if path.is_file() else b""
         snapshot.signatures = snapshot._signatures()
         return snapshot
 
-    def _watched_files(self) -> list[Path]:
+    def _signatures(self) -> dict[str, tuple]:
         folders = [self.root / name for name in WATCHED_ONLY] + self.watched
         resolved = sorted({folder.resolve() for folder in folders}, key=lambda p: len(p.parts))
         outermost = [folder for index, folder in enumerate(resolved)
                      if not any(folder.is_relative_to(other) for other in resolved[:index])]
-        files = list(self.kept)
+        current = _scan(self.root, WATCHED_ONLY)
         for folder in outermost:
-            files.extend(_files(folder))
-        return files
-
-    def _signatures(self) -> dict[Path, tuple | None]:
-        current = {path: _signature(path) for path in self._watched_files()}
-        current.update({path: _signature(path) for path in _files(self.root, WATCHED_ONLY)})
+            current.update(_scan(folder))
         return current
 
     def changes_since(self) -> list[Path]:
         """Files created, changed or deleted since the snapshot (or the last restore)."""
         now = self._signatures()
-        return sorted(path for path in set(now) | set(self.signatures)
-                      if now.get(path) != self.signatures.get(path))
+        return sorted(Path(name) for name in set(now) | set(self.signatures)
+                      if now.get(name) != self.signatures.get(name))
 
     def restore(self, changed: list[Path]) -> list[Path]:
         """Put back the kept files among ``changed``; return those that cannot be restored."""
@@ -100,12 +103,6 @@ class CourseSnapshot:
     def _is_kept_area(self, path: Path) -> bool:
         relative = path.relative_to(self.root) if path.is_relative_to(self.root) else None
         return relative is not None and relative.parts[0] not in WATCHED_ONLY
-
-    def refresh(self, path: Path) -> None:
-        """Accept a change the grader itself made (such as writing the gradebook)."""
-        if path.is_file():
-            self.kept[path] = path.read_bytes()
-        self.signatures = self._signatures()
 
 
 def _remove(path: Path) -> None:

@@ -238,7 +238,7 @@ BROKEN = {
                        "ignored notes.txt, scratch.ipynb"),
 }
 BROKEN_POINTS = {"extra_notebook": {"w1_scale_images": 4, "w1_count_dense_parameters": 3}}
-REGRADED = ["tampered_tests", "exits_kernel", "invalid_json", "zz_unicode_answers"]
+REGRADED = ["tampered_tests", "exits_kernel", "invalid_json"]
 
 
 def write_class(course: Path, craft: Crafter) -> None:
