@@ -140,9 +140,9 @@ class ClassGrader:
 
     def __init__(self, root: Path, assignment: str, limits: Limits):
         self.root, self.assignment, self.limits = root.resolve(), assignment, limits
-        self.work = Path(tempfile.mkdtemp(prefix=f"grade-{assignment}-"))
         self.executed: dict[str, dict[str, nbformat.NotebookNode]] = {}
         self.submissions: dict[str, Submission] = {}
+        self.stopped = ""  # why the run stopped before grading everyone, if it did
 
     def run(self, students: list[str] | None = None) -> tuple[list[Result], Path]:
         if not (self.root / SOURCE / self.assignment).is_dir():
@@ -152,10 +152,13 @@ class ClassGrader:
             raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
         backup = backup_gradebook(self.root, self.assignment)
         self.graded = graded_notebooks(self.root, self.assignment)
-        self.template = sandbox_template(self.root, self.assignment, self.work)
+        self.work = Path(tempfile.mkdtemp(prefix=f"grade-{self.assignment}-"))
         results: list[Result] = []
         try:
+            self.template = sandbox_template(self.root, self.assignment, self.work)
             self.grade_in_sandboxes(self.find(students), results)
+        except GradingError as error:
+            self.stopped = str(error)
         finally:  # record what was graded, even when a submission stopped the run
             self.record([result for result in results if result.student in self.submissions])
             self.read_scores(results)
@@ -208,7 +211,7 @@ class ClassGrader:
                    f"--student={submission.student}", "--force",
                    f"--CourseDirectory.root={sandbox}",
                    f"--Execute.timeout={self.limits.cell_seconds}",
-                   "--GuardedExecute.stop_stray_processes=True", *self._notebook_option()]
+                   "--GuardedExecute.stop_stray_processes=True", *self.notebook_option()]
         outcome = run_limited(command, sandbox, self.limits)
         result.seconds, result.peak_memory_bytes = outcome.seconds, outcome.peak_memory_bytes
         result.failure = outcome.failure
@@ -244,7 +247,7 @@ class ClassGrader:
         if lost:
             result.notes.append(f"could not restore {', '.join(map(str, lost[:5]))}")
 
-    def _notebook_option(self) -> list[str]:
+    def notebook_option(self) -> list[str]:
         return [f"--notebook={self.graded[0]}"] if len(self.graded) == 1 else []
 
     def record(self, results: list[Result]) -> None:
@@ -261,7 +264,7 @@ class ClassGrader:
         if not results:
             return
         outcome = nbgrader(
-            self.root, "autograde", self.assignment, "--force", *self._notebook_option(),
+            self.root, "autograde", self.assignment, "--force", *self.notebook_option(),
             f"--CourseDirectory.submitted_directory={staged}",
             *(f"--Autograde.autograde_preprocessors={name}"
               for name in ["grader.preprocessors.ReplayOutputs", *AFTER_EXECUTE]),
@@ -370,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     except GradingError as error:
         print(f"grading stopped: {error}", file=sys.stderr)
         return 1
-    problems = write_feedback_and_grades(grader.root, options.assignment, grader._notebook_option())
+    problems = write_feedback_and_grades(grader.root, options.assignment, grader.notebook_option())
+    if grader.stopped:
+        problems.insert(0, f"grading stopped before everyone was graded: {grader.stopped}")
     summary_path = grader.root / f"grading-summary-{options.assignment}.csv"
     print(summarise(options.assignment, results, time.monotonic() - start, backup, summary_path))
     for problem in problems:
