@@ -1,12 +1,12 @@
 """nbgrader settings for the course: solutions/ is the source, course/ the release."""
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,
-                                    DeduplicateIds, GetGrades, OverwriteCells,
-                                    OverwriteKernelspec)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
+                                    ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec,
+                                    SaveAutoGrades)
 
-from grader.preprocessors import (AFTER_EXECUTE, DropBadGradeMetadata, GuardedExecute,
-                                  ShortTestTracebacks)
+from grader.preprocessors import DropBadGradeMetadata, GuardedExecute, ShortTestTracebacks
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -24,9 +24,14 @@ c.Execute.interrupt_on_timeout = True
 # Execute submissions with grader.preprocessors.GuardedExecute: a cell that kills the
 # kernel or ignores interrupts costs only the cells after it, and before each test cell the
 # check helpers and numpy are restored and warnings silenced (see grader/kernel_guard.py).
-c.Autograde.autograde_preprocessors = [GuardedExecute, *AFTER_EXECUTE]
-c.GuardedExecute.guarded_modules = ["builtins", "numpy", "numpy.testing",
-                                    "numpy.testing._private.utils", "helpers", "helpers.checks"]
+# `python -m grader` records grades with this same pipeline, GuardedExecute swapped for
+# grader.preprocessors.ReplayOutputs (see grader/config.py).
+c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+# Each module is restored with every module below it (numpy._core..., helpers.checks).
+c.GuardedExecute.guarded_modules = ["builtins", "math", "operator", "numpy", "numpy.testing",
+                                    "helpers"]
 c.GuardedExecute.guarded_aliases = {"np": "numpy", "helpers": "helpers", "checks": "helpers.checks"}
 
 # Folders a notebook writes while it runs are not part of the release.
@@ -43,3 +48,6 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, Dedupli
 # in the lines a traceback quotes.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
                                     CSSHTMLHeaderPreprocessor]
+# Feedback HTML holds what students wrote and printed: scripts, event handlers and
+# javascript: links in it are escaped or removed, so none runs in the instructor's browser.
+c.HTMLExporter.sanitize_html = True

@@ -21,16 +21,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Dict, List, Unicode
 
-# nbgrader's autograde steps after execution, by import name (for the command line).
-AFTER_EXECUTE = [
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-GUARD_INSTALL = "import grader.kernel_guard as _guard; _guard.install({modules!r}, {aliases!r}); del _guard"
+GUARD_INSTALL = "__import__('grader.kernel_guard').kernel_guard.install({modules!r}, {aliases!r})"
 GUARD_RESTORE = "__import__('grader.kernel_guard').kernel_guard.restore(get_ipython().user_ns)"
 
 
@@ -61,8 +52,8 @@ class GuardedExecute(Execute):
     """Execute a submission so that nothing it does can cost more than its own points."""
 
     guarded_modules = List(
-        ["builtins", "numpy", "numpy.testing", "numpy.testing._private.utils"],
-        help="Modules whose attributes are restored before every test cell.",
+        ["builtins", "numpy", "numpy.testing"],
+        help="Modules restored before every test cell, each with every module below it.",
     ).tag(config=True)
 
     guarded_aliases = Dict(
@@ -119,13 +110,17 @@ class GuardedExecute(Execute):
         self._stopped_because = reason
         cell.outputs.append(error_output(name, reason))
 
-    def _run_silently(self, code: str) -> None:
-        """Run grader code in the kernel, outside any cell; raise GuardError if it fails."""
-        reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
-        if reply is None or reply["content"]["status"] != "ok":
-            content = reply["content"] if reply else {"ename": "Timeout", "evalue": ""}
+    def _run_silently(self, expression: str) -> None:
+        """Evaluate grader code in the kernel as a user expression: outside any cell, so no
+        input transformer a submission installed can rewrite it. Raise GuardError if it fails."""
+        request = self.kc.execute("", silent=True, store_history=False,
+                                  user_expressions={"guard": expression})
+        reply = self.wait_for_reply(request)
+        content = reply["content"] if reply else {"status": "timeout"}
+        result = content.get("user_expressions", {}).get("guard", {"status": content.get("status")})
+        if result.get("status") != "ok":
             raise GuardError("the grader could not restore the test environment: "
-                               f"{content.get('ename')}: {content.get('evalue')}")
+                             f"{result.get('ename', result.get('status'))}: {result.get('evalue', '')}")
 
 
 class DropBadGradeMetadata(NbGraderPreprocessor):

@@ -1,13 +1,18 @@
 """Grade a whole class: ``python -m grader ASSIGNMENT`` (what ``make grade`` runs).
 
 1. Register the assignment (``nbgrader generate_assignment``) and back up the gradebook.
-2. Run each submission in its own sandbox (`grader.sandbox`), one after the other, under a
-   wall-clock limit and a memory ceiling; after each, undo any change it made to the
-   course directory (`grader.integrity`).
-3. Record every result in the real gradebook with nbgrader itself, replaying the sandbox
-   outputs instead of executing anything (`grader.preprocessors.ReplayOutputs`); a
-   submission that could not run scores zero, and its feedback says why.
-4. Write feedback (without hidden tests) and ``grades.csv``, then print a summary.
+2. Grade the submissions, ``--jobs`` at a time: each is one call of
+   `grader.grade_one.grade_submission`, which runs the student's notebooks in a bubblewrap
+   sandbox (`grader.jail`) under a wall-clock limit, a memory ceiling and a process cap, and
+   returns the executed notebooks. A line is printed as each student finishes.
+3. Record every result in the real gradebook with nbgrader itself, replaying the executed
+   notebooks instead of running anything (`grader.preprocessors.ReplayOutputs`); a
+   submission that could not run, or could not be recorded, scores zero and says why.
+4. Write feedback (without hidden tests, sanitised) and ``grades.csv``, print a summary.
+
+Only this process writes the gradebook, and it never reads a path a sandbox could write.
+With ``--isolation none`` (no bwrap) notebooks run unsandboxed, one at a time, and every
+change one makes to the course directory is undone and costs it its grade.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -22,22 +28,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+import psutil
 from nbgrader.api import Gradebook, MissingEntry
 
+from grader.config import CourseConfig
+from grader.grade_one import Graded, Job, grade_submission, remove_folder
 from grader.integrity import CourseSnapshot, environment_folders
-from grader.preprocessors import AFTER_EXECUTE
-from grader.sandbox import Limits, become_subreaper, run_limited
-from grader.submissions import Submission, is_student_id, read_notebook, read_submission
+from grader.jail import why_no_bwrap
+from grader.sandbox import Limits, become_subreaper, grading_environment
+from grader.submissions import Submission, is_student_id, read_submission
 
-COURSE_ID = "tf2-course"  # as in nbgrader_config.py
 SOURCE = "solutions"
-GRADEBOOK = "gradebook.db"
 BACKUPS = "gradebook-backups"
+LOGS = "grading-logs"
+REPLAY = "grader.preprocessors.ReplayOutputs"
 
 
 @dataclass
@@ -51,32 +61,41 @@ class Result:
     notes: list[str] = field(default_factory=list)
     score: float | None = None
     max_score: float | None = None
+    log_path: str = ""
+
+    def fail(self, reason: str) -> None:
+        self.failure = "; ".join(dict.fromkeys(filter(None, [*self.failure.split("; "), reason])))
 
     @property
     def status(self) -> str:
         status = f"failed: {self.failure}" if self.failure else "graded"
-        return "; ".join([status, *self.notes])
+        log = [f"log: {self.log_path}"] if self.failure and self.log_path else []
+        return "; ".join([status, *self.notes, *log])
 
 
 class GradingError(Exception):
     """The run itself cannot go on (not one student's problem)."""
 
 
-def nbgrader(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def nbgrader(root: Path, env: dict[str, str], *args: str,
+             timeout: float = 600) -> subprocess.CompletedProcess:
     """Run an nbgrader command on the course in ``root``; no student code runs in it."""
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
     try:
-        return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=timeout)
     except subprocess.TimeoutExpired as error:
         raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
 
 
-def backup_gradebook(root: Path, assignment: str) -> Path:
+def backup_gradebook(config: CourseConfig, assignment: str) -> Path:
     """Copy the gradebook (consistently, with SQLite's backup API) before anything changes."""
+    if config.sqlite_path is None:
+        raise GradingError(f"cannot back up the gradebook at {config.db_url}: only SQLite is supported")
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    backup = root / BACKUPS / f"gradebook-{assignment}-{stamp}.db"
+    backup = config.root / BACKUPS / f"gradebook-{assignment}-{stamp}.db"
     backup.parent.mkdir(exist_ok=True)
-    source, target = sqlite3.connect(root / GRADEBOOK), sqlite3.connect(backup)
+    source, target = sqlite3.connect(config.sqlite_path), sqlite3.connect(backup)
     try:
         source.backup(target)
     finally:
@@ -85,42 +104,20 @@ def backup_gradebook(root: Path, assignment: str) -> Path:
     return backup
 
 
-def graded_notebooks(root: Path, assignment: str) -> list[str]:
-    """The notebooks of ``assignment`` that carry points (tutorials carry none)."""
-    with Gradebook(f"sqlite:///{root / GRADEBOOK}", course_id=COURSE_ID) as gradebook:
-        notebooks = gradebook.find_assignment(assignment).notebooks
-        return sorted(notebook.name for notebook in notebooks if notebook.max_score > 0)
-
-
-def sandbox_template(root: Path, assignment: str, work: Path) -> dict[str, bytes]:
+def sandbox_template(root: Path, assignment: str, work: Path, env: dict[str, str]) -> dict[str, bytes]:
     """Files of a course holding only ``assignment``: config, source, gradebook, release."""
     template = work / "template"
     template.mkdir()
     shutil.copy(root / "nbgrader_config.py", template)
     shutil.copytree(root / SOURCE / assignment, template / SOURCE / assignment)
-    result = nbgrader(template, "generate_assignment", assignment, "--force")
+    result = nbgrader(template, env, "generate_assignment", assignment, "--force",
+                      "--CourseDirectory.db_url=sqlite:///gradebook.db")
     if result.returncode != 0:
         raise GradingError(f"generate_assignment failed in the sandbox:\n{result.stderr[-3000:]}")
     files = {str(path.relative_to(template)): path.read_bytes()
              for path in template.rglob("*") if path.is_file()}
     shutil.rmtree(template)
     return files
-
-
-def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for relative, content in files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-
-
-def _remove_sandbox(sandbox: Path) -> None:
-    """Delete a sandbox even where the notebook took away permissions."""
-    def allow_and_retry(function, path, _):
-        Path(path).chmod(0o700)
-        Path(path).parent.chmod(0o700)
-        function(path)
-    shutil.rmtree(sandbox, onerror=allow_and_retry)
 
 
 INCIDENTS = ("KernelDied", "CellTimeoutError", "GraderError")
@@ -135,35 +132,85 @@ def _incidents(notebook: nbformat.NotebookNode) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def choose_jobs(requested: int, limits: Limits) -> tuple[int, str]:
+    """``requested``, lowered so that every job can use its whole memory limit at once."""
+    fit = max(1, psutil.virtual_memory().available // limits.memory_bytes)
+    if requested <= fit:
+        return requested, ""
+    return fit, (f"grading {fit} at a time, not {requested}: {requested} x "
+                 f"{limits.memory_bytes / 2**30:.1f} GiB is more memory than is available "
+                 f"({psutil.virtual_memory().available / 2**30:.1f} GiB)")
+
+
+class Progress:
+    """Prints a line as each student finishes: done/total, elapsed, estimated time left."""
+
+    def __init__(self, total: int, stream=sys.stdout):
+        self.total, self.done, self.start, self.stream = total, 0, time.monotonic(), stream
+
+    def finished(self, result: Result) -> None:
+        self.done += 1
+        elapsed = time.monotonic() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        what = f"failed: {result.failure}" if result.failure else "ran"
+        print(f"[{self.done}/{self.total}] {result.student}: {what} in {result.seconds:.1f} s "
+              f"(elapsed {_clock(elapsed)}, about {_clock(left)} left)",
+              file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
 class ClassGrader:
     """Grade every submission of one assignment; see the module docstring."""
 
-    def __init__(self, root: Path, assignment: str, limits: Limits):
-        self.root, self.assignment, self.limits = root.resolve(), assignment, limits
-        self.executed: dict[str, dict[str, nbformat.NotebookNode]] = {}
+    def __init__(self, root: Path, assignment: str, limits: Limits, jobs: int = 1,
+                 isolation: str = "bwrap"):
+        self.config = CourseConfig.load(root)
+        self.root, self.assignment, self.limits = self.config.root, assignment, limits
+        self.jobs, self.isolation = (1 if isolation == "none" else jobs), isolation
         self.submissions: dict[str, Submission] = {}
+        self.graded_results: dict[str, Graded] = {}
         self.stopped = ""  # why the run stopped before grading everyone, if it did
+        self.problems: list[str] = []  # what went wrong with the run (not one student)
 
     def run(self, students: list[str] | None = None) -> tuple[list[Result], Path]:
         if not (self.root / SOURCE / self.assignment).is_dir():
             raise GradingError(f"no assignment {self.assignment!r} in {self.root / SOURCE}")
-        released = nbgrader(self.root, "generate_assignment", self.assignment, "--force")
-        if released.returncode != 0:
-            raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
-        backup = backup_gradebook(self.root, self.assignment)
-        self.graded = graded_notebooks(self.root, self.assignment)
         self.work = Path(tempfile.mkdtemp(prefix=f"grade-{self.assignment}-"))
+        self.env = grading_environment(self.work / "nbgrader-home")
         results: list[Result] = []
         try:
-            self.template = sandbox_template(self.root, self.assignment, self.work)
-            self.grade_in_sandboxes(self.find(students), results)
-        except GradingError as error:
-            self.stopped = str(error)
-        finally:  # record what was graded, even when a submission stopped the run
-            self.record([result for result in results if result.student in self.submissions])
-            self.read_scores(results)
-            shutil.rmtree(self.work, ignore_errors=True)
+            released = nbgrader(self.root, self.env, "generate_assignment", self.assignment, "--force")
+            if released.returncode != 0:
+                raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
+            backup = backup_gradebook(self.config, self.assignment)
+            self.graded = self.graded_notebooks()
+            snapshot = CourseSnapshot.take(self.root, environment_folders())
+            try:
+                template = sandbox_template(self.root, self.assignment, self.work, self.env)
+                self.grade_all(self.find(students), template, snapshot, results)
+            except GradingError as error:
+                self.stopped = str(error)
+            finally:  # record what was graded, even when a submission stopped the run
+                self.record([result for result in results if result.student in self.submissions])
+                self.check_after_recording(snapshot)
+                self.read_scores(results)
+            self.write_feedback_and_grades()
+        finally:
+            remove_folder(self.work)
         return results, backup
+
+    def graded_notebooks(self) -> list[str]:
+        """The notebooks of the assignment that carry points (tutorials carry none)."""
+        with self.gradebook() as gradebook:
+            notebooks = gradebook.find_assignment(self.assignment).notebooks
+            return sorted(notebook.name for notebook in notebooks if notebook.max_score > 0)
+
+    def gradebook(self) -> Gradebook:
+        return Gradebook(self.config.db_url, course_id=self.config.course_id)
 
     def find(self, students: list[str] | None) -> list[Path]:
         """The submission folders to grade: every student's, or the named students'."""
@@ -177,156 +224,202 @@ class ClassGrader:
             folders = [folder for folder in folders if folder.parent.name in students]
         return folders
 
-    def grade_in_sandboxes(self, folders: list[Path], results: list[Result]) -> None:
-        """Run each submission in its own sandbox; stop if one breaks the environment."""
+    def grade_all(self, folders: list[Path], template: dict[str, bytes],
+                  snapshot: CourseSnapshot, results: list[Result]) -> None:
+        """Grade every folder, ``self.jobs`` at a time, printing progress as each finishes."""
         become_subreaper()
-        snapshot = CourseSnapshot.take(self.root, environment_folders())
+        progress, jobs = Progress(len(folders)), []
         for folder in folders:
             result = Result(folder.parent.name)
             results.append(result)
-            if not is_student_id(result.student):
-                result.failure = "not graded: the folder name is not a valid student id"
-                continue
-            submission = read_submission(folder, self.graded)
-            self.submissions[result.student] = submission
-            result.notes = submission.notes
-            if submission.notebooks:
-                self.run_sandbox(submission, result)
-            problems = list(submission.problems.values())
-            result.failure = "; ".join(dict.fromkeys(filter(None, [result.failure, *problems])))
-            changed = snapshot.changes_since()
-            if changed:
-                self.undo(snapshot, changed, submission, result)
-
-    def run_sandbox(self, submission: Submission, result: Result) -> None:
-        sandbox = self.work / "sandbox"
-        _write_files(sandbox, self.template)
-        inbox = sandbox / "submitted" / submission.student / self.assignment
-        inbox.mkdir(parents=True)
-        for name, notebook in submission.notebooks.items():
-            nbformat.write(notebook, inbox / f"{name}.ipynb")
-        if submission.timestamp:
-            (inbox / "timestamp.txt").write_text(submission.timestamp)
-        command = [sys.executable, "-m", "nbgrader", "autograde", self.assignment,
-                   f"--student={submission.student}", "--force",
-                   f"--CourseDirectory.root={sandbox}",
-                   f"--Execute.timeout={self.limits.cell_seconds}",
-                   "--GuardedExecute.stop_stray_processes=True", *self.notebook_option()]
-        outcome = run_limited(command, sandbox, self.limits)
-        result.seconds, result.peak_memory_bytes = outcome.seconds, outcome.peak_memory_bytes
-        result.failure = outcome.failure
-        executed = {}
-        for name in submission.notebooks:
-            path = sandbox / "autograded" / submission.student / self.assignment / f"{name}.ipynb"
-            notebook, problem = read_notebook(path)
-            if outcome.failure or notebook is None:
-                submission.problems[name] = outcome.failure or "the grading process wrote no result"
+            job = self.prepare(folder, template, result)
+            if job is None:
+                progress.finished(result)
             else:
-                executed[name] = notebook
-                result.notes.extend(_incidents(notebook))
-        self.executed[submission.student] = executed
-        _remove_sandbox(sandbox)
+                jobs.append((job, result))
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            running = {pool.submit(grade_submission, job): result for job, result in jobs}
+            for future in as_completed(running):
+                result = running[future]
+                try:
+                    self.take(future.result(), result)
+                except Exception as error:  # the grader's own failure on one submission
+                    result.fail(f"the grader failed on this submission ({type(error).__name__}: {error})")
+                if self.isolation == "none":
+                    self.check_isolation_none(snapshot, result)
+                progress.finished(result)
 
-    def undo(self, snapshot: CourseSnapshot, changed: list[Path], submission: Submission,
-             result: Result) -> None:
-        """Restore what a submission changed; zero it; stop if the environment is touched."""
+    def prepare(self, folder: Path, template: dict[str, bytes], result: Result) -> Job | None:
+        """Read one submission; return the job that grades it, or None if there is nothing to run."""
+        if not is_student_id(result.student):
+            result.fail("not graded: the folder name is not a valid student id")
+            return None
+        try:
+            submission = read_submission(folder, self.graded)
+        except Exception as error:
+            result.fail(f"the submission could not be read ({type(error).__name__}: {error})")
+            return None
+        self.submissions[result.student] = submission
+        result.notes = submission.notes
+        for problem in submission.problems.values():
+            result.fail(problem)
+        if not submission.notebooks:
+            return None
+        log_path = self.root / LOGS / self.assignment / f"{result.student}.log"
+        log_path.unlink(missing_ok=True)
+        result.log_path = str(log_path.relative_to(self.root))
+        return Job(result.student, self.assignment,
+                   {name: nbformat.writes(notebook) for name, notebook in submission.notebooks.items()},
+                   template, self.limits, self.work / "jobs" / result.student, log_path,
+                   submission.timestamp, self.isolation)
+
+    def take(self, graded: Graded, result: Result) -> None:
+        """Keep what grading one submission gave."""
+        result.seconds, result.peak_memory_bytes = graded.seconds, graded.peak_memory_bytes
+        result.fail(graded.failure)
+        self.graded_results[result.student] = graded
+        self.submissions[result.student].problems.update(graded.problems)
+        for text in graded.executed.values():
+            result.notes.extend(_incidents(nbformat.reads(text, as_version=4)))
+
+    def check_isolation_none(self, snapshot: CourseSnapshot, result: Result) -> None:
+        """Without a sandbox: undo what the submission changed, zero it, stop if the
+        Python environment was touched."""
+        changed = self._unexpected(snapshot.changes_since())
+        if not changed:
+            return
         lost = snapshot.restore(changed)
         shown = ", ".join(str(path) for path in changed[:3]) + (" ..." if len(changed) > 3 else "")
         reason = f"changed files outside its sandbox ({shown})"
-        result.failure = "; ".join(filter(None, [result.failure, reason]))
-        self.executed[submission.student] = {}
+        result.fail(reason)
+        self.graded_results.pop(result.student, None)
         for name in self.graded:
-            submission.problems[name] = f"not graded: the notebook {reason}"
+            self.submissions[result.student].problems[name] = f"not graded: the notebook {reason}"
         environment = [path for path in lost
                        if any(path.is_relative_to(folder) for folder in environment_folders())]
         if environment:
             raise GradingError(
-                f"{submission.student}'s notebook changed the Python environment "
+                f"{result.student}'s notebook changed the Python environment "
                 f"({', '.join(map(str, environment[:5]))}): reinstall it (make clean && make test) "
                 "before grading again; the gradebook holds only the results recorded so far")
         if lost:
             result.notes.append(f"could not restore {', '.join(map(str, lost[:5]))}")
 
-    def notebook_option(self) -> list[str]:
-        return [f"--notebook={self.graded[0]}"] if len(self.graded) == 1 else []
+    def _unexpected(self, changed: list[Path], written: tuple[str, ...] = ()) -> list[Path]:
+        """``changed`` less the grader's own writes: logs, and the folders in ``written``."""
+        folders = [self.root / name for name in (LOGS, *written)]
+        return [path for path in changed if not any(path.is_relative_to(f) for f in folders)]
+
+    def check_after_recording(self, snapshot: CourseSnapshot) -> None:
+        """Undo any change to the course during recording, other than the gradebook's."""
+        gradebook = self.config.sqlite_path
+        changed = [path for path in self._unexpected(snapshot.changes_since(), ("autograded",))
+                   if gradebook is None or not path.name.startswith(gradebook.name)]
+        if changed:
+            lost = snapshot.restore(changed)
+            self.problems.append(
+                f"files changed while grades were recorded, and were restored: "
+                f"{', '.join(map(str, changed[:5]))}" + (f"; not restorable: {lost[:5]}" if lost else ""))
 
     def record(self, results: list[Result]) -> None:
-        """Score every result in the real gradebook with nbgrader, replaying the outputs."""
-        staged, replay = self.work / "staged", self.work / "replay"
-        for result in results:
-            submission = self.submissions[result.student]
-            inbox = staged / result.student / self.assignment
-            inbox.mkdir(parents=True)
-            if submission.timestamp:
-                (inbox / "timestamp.txt").write_text(submission.timestamp)
-            for name in self.graded:
-                self._stage(submission, name, inbox, replay / result.student)
-        if not results:
+        """Score every result in the real gradebook with nbgrader, replaying the outputs.
+
+        All at once first; if nbgrader fails without naming who, one student at a time, so
+        that only the submission nbgrader cannot take is zeroed.
+        """
+        staged_ok = [result for result in results if self._stage_safely(result)]
+        if not staged_ok:
             return
+        failed = self._record(staged_ok)
+        if failed is None:
+            failed = set()
+            for result in staged_ok:
+                if self._record([result], only=result.student) is not None:
+                    failed.add(result.student)
+        for result in staged_ok:
+            if result.student in failed:
+                result.fail("nbgrader could not record it (see its log)")
+                self._record_zero(result.student)
+
+    def _record(self, results: list[Result], only: str = "") -> set[str] | None:
+        """Run nbgrader's recording; return who failed, or None if it failed as a whole."""
         outcome = nbgrader(
-            self.root, "autograde", self.assignment, "--force", *self.notebook_option(),
-            f"--CourseDirectory.submitted_directory={staged}",
+            self.root, self.env, "autograde", self.assignment, "--force", *self.notebook_option(),
+            *([f"--student={only}"] if only else []),
+            f"--CourseDirectory.submitted_directory={self.work / 'staged'}",
             *(f"--Autograde.autograde_preprocessors={name}"
-              for name in ["grader.preprocessors.ReplayOutputs", *AFTER_EXECUTE]),
-            f"--ReplayOutputs.replay_directory={replay}",
+              for name in self.config.recording_preprocessors(REPLAY)),
+            f"--ReplayOutputs.replay_directory={self.work / 'replay'}",
             timeout=600 + 5 * len(results))
         failed = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'",
                                 outcome.stderr))
-        for result in results:
-            if result.student in failed:
-                result.failure = "; ".join(filter(None, [result.failure,
-                                                         "nbgrader could not record it (see its log)"]))
-                self._record_zero(result.student)
         if outcome.returncode != 0 and not failed:
-            raise GradingError(f"recording the grades failed:\n{outcome.stderr[-3000:]}")
+            if not only:
+                self.problems.append(f"recording all at once failed, so one at a time:\n"
+                                     f"{outcome.stderr[-2000:]}")
+            return None
+        return failed
+
+    def _stage_safely(self, result: Result) -> bool:
+        try:
+            self._stage(result.student)
+            return True
+        except Exception as error:
+            result.fail(f"could not be staged for recording ({type(error).__name__}: {error})")
+            return False
+
+    def _stage(self, student: str) -> None:
+        """Stage the notebooks to record and the outputs (or the failure) to replay."""
+        submission = self.submissions[student]
+        inbox = self.work / "staged" / student / self.assignment
+        replay = self.work / "replay" / student
+        inbox.mkdir(parents=True)
+        replay.mkdir(parents=True)
+        if submission.timestamp:
+            (inbox / "timestamp.txt").write_text(submission.timestamp)
+        executed = self.graded_results.get(student, Graded(student)).executed
+        for name in self.graded:
+            notebook = submission.notebooks.get(name)
+            if notebook is not None:
+                nbformat.write(notebook, inbox / f"{name}.ipynb")
+            else:  # unreadable or missing: record the blank release
+                shutil.copy(self.root / "course" / self.assignment / f"{name}.ipynb", inbox)
+            if notebook is not None and name in executed:
+                (replay / f"{name}.ipynb").write_text(executed[name], encoding="utf-8")
+            else:  # the reason is shown in every cell
+                reason = submission.problems.get(name, "not graded")
+                (replay / f"{name}.failed.json").write_text(json.dumps({"reason": reason}))
 
     def _record_zero(self, student: str) -> None:
         """Give a submission nbgrader could not record zero points, rather than none."""
-        with Gradebook(f"sqlite:///{self.root / GRADEBOOK}", course_id=COURSE_ID) as gradebook:
+        with self.gradebook() as gradebook:
             submission = gradebook.update_or_create_submission(self.assignment, student)
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     grade.auto_score, grade.needs_manual_grade = 0, True
             gradebook.db.commit()
 
-    def _stage(self, submission: Submission, name: str, inbox: Path, replay: Path) -> None:
-        """Stage the notebook to record and the outputs (or the failure) to replay."""
-        replay.mkdir(parents=True, exist_ok=True)
-        executed = self.executed.get(submission.student, {}).get(name)
-        if name in submission.notebooks and executed is not None:
-            nbformat.write(submission.notebooks[name], inbox / f"{name}.ipynb")
-            nbformat.write(executed, replay / f"{name}.ipynb")
-            return
-        # Unreadable or missing: record the blank release, with the reason in every cell.
-        release = self.template[f"course/{self.assignment}/{name}.ipynb"]
-        notebook = submission.notebooks.get(name)
-        if notebook is not None:
-            nbformat.write(notebook, inbox / f"{name}.ipynb")
-        else:
-            (inbox / f"{name}.ipynb").write_bytes(release)
-        reason = submission.problems.get(name, "not graded")
-        (replay / f"{name}.failed.json").write_text(json.dumps({"reason": reason}))
+    def notebook_option(self) -> list[str]:
+        return [f"--notebook={self.graded[0]}"] if len(self.graded) == 1 else []
+
+    def write_feedback_and_grades(self) -> None:
+        """Feedback HTML for every graded student, and grades.csv."""
+        feedback = nbgrader(self.root, self.env, "generate_feedback", self.assignment, "--force",
+                            *self.notebook_option())
+        if feedback.returncode != 0:
+            self.problems.append(f"generate_feedback reported errors:\n{feedback.stderr[-2000:]}")
+        export = nbgrader(self.root, self.env, "export")
+        if export.returncode != 0:
+            self.problems.append(f"export failed:\n{export.stderr[-2000:]}")
 
     def read_scores(self, results: list[Result]) -> None:
-        with Gradebook(f"sqlite:///{self.root / GRADEBOOK}", course_id=COURSE_ID) as gradebook:
+        with self.gradebook() as gradebook:
             for result in results:
                 try:
                     submission = gradebook.find_submission(self.assignment, result.student)
                 except MissingEntry:
                     continue
                 result.score, result.max_score = submission.score, submission.max_score
-
-
-def write_feedback_and_grades(root: Path, assignment: str, notebook_option: list[str]) -> list[str]:
-    """Feedback HTML for every graded student, and grades.csv; return what went wrong."""
-    problems = []
-    feedback = nbgrader(root, "generate_feedback", assignment, "--force", *notebook_option)
-    if feedback.returncode != 0:
-        problems.append(f"generate_feedback reported errors:\n{feedback.stderr[-2000:]}")
-    export = nbgrader(root, "export")
-    if export.returncode != 0:
-        problems.append(f"export failed:\n{export.stderr[-2000:]}")
-    return problems
 
 
 def summarise(assignment: str, results: list[Result], seconds: float, backup: Path,
@@ -354,9 +447,14 @@ def summarise(assignment: str, results: list[Result], seconds: float, backup: Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grader", description="Autograde every submission of an assignment, "
-        "each in its own sandbox under time and memory limits.")
+        "each in its own sandbox under time, memory and process limits.")
     parser.add_argument("assignment", help="for example week1_sequential")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of cores, %(default)s)")
+    parser.add_argument("--isolation", choices=["bwrap", "none"], default="bwrap",
+                        help="bwrap (default): student code runs in a bubblewrap sandbox; none: "
+                             "unsandboxed, with your permissions, one submission at a time")
     parser.add_argument("--timeout", type=float, default=Limits.seconds,
                         help="seconds one submission may run in all (default %(default)s)")
     parser.add_argument("--cell-timeout", type=int, default=Limits.cell_seconds,
@@ -365,15 +463,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="GiB of memory one submission may use (default %(default)s)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course directory")
     options = parser.parse_args(argv)
+    if options.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {options.jobs}")
+    if options.isolation == "bwrap":
+        reason = why_no_bwrap()
+        if reason:
+            print(f"cannot grade in a sandbox: {reason}; or grade without one (student code then "
+                  "runs with your permissions): --isolation none", file=sys.stderr)
+            return 2
     limits = Limits(options.timeout, int(options.memory * 2**30), options.cell_timeout)
+    jobs, message = choose_jobs(options.jobs, limits)
+    if message:
+        print(message, file=sys.stderr)
     start = time.monotonic()
-    grader = ClassGrader(options.root, options.assignment, limits)
     try:
+        grader = ClassGrader(options.root, options.assignment, limits, jobs, options.isolation)
         results, backup = grader.run(options.student)
-    except GradingError as error:
+    except (GradingError, FileNotFoundError) as error:
         print(f"grading stopped: {error}", file=sys.stderr)
         return 1
-    problems = write_feedback_and_grades(grader.root, options.assignment, grader.notebook_option())
+    problems = list(grader.problems)
     if grader.stopped:
         problems.insert(0, f"grading stopped before everyone was graded: {grader.stopped}")
     summary_path = grader.root / f"grading-summary-{options.assignment}.csv"

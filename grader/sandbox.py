@@ -1,11 +1,12 @@
-"""Autograde one submission in a throw-away course directory, under hard limits.
+"""Run one grading process under hard limits, and stop it and everything it started.
 
-The sandbox holds the nbgrader config, the assignment's source and a gradebook that knows
-only this assignment, so the submission sees no other student's work. nbgrader runs in its
-own process group with a memory ceiling per process (`RLIMIT_DATA`: an allocation fails with
-MemoryError instead of exhausting the machine), a cap on file size, a private HOME, and, on
-Linux, as a "child subreaper" so processes the notebook leaves behind stay its children and
-are stopped. The caller watches the whole tree for wall-clock time and total memory.
+The process (nbgrader, grading one submission) gets its own process group, a memory
+ceiling per process (`RLIMIT_DATA`: a runaway allocation raises MemoryError in the
+notebook), a cap on file size and no core dumps. While it runs, the caller watches its whole
+tree: wall-clock time, memory as PSS (pages shared between forked workers count once, split
+between them), the number of tasks (processes and threads), and the bytes the sandbox wrote.
+Where a pids cgroup can be made, the task cap is enforced by the kernel as well (a fork bomb
+gets "Resource temporarily unavailable" instead of filling the machine).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,35 +26,37 @@ import psutil
 
 PR_SET_CHILD_SUBREAPER = 36
 MAX_FILE_BYTES = 512 * 2**20
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.25
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
-    """How long and how much memory one submission may use.
+    """What one submission may use.
 
     ``memory_bytes`` bounds all its processes together; each process may allocate 1 GiB
     less (at least 1 GiB), so a runaway allocation raises MemoryError in the notebook
-    before the whole submission has to be stopped.
+    before the whole submission has to be stopped. ``disk_bytes`` bounds what it writes to
+    its home and ``/tmp`` together; ``tasks`` its processes and threads.
     """
 
     seconds: float = 600.0
     memory_bytes: int = 4 * 2**30
     cell_seconds: int = 120
+    disk_bytes: int = 2**30
+    tasks: int = 1024
 
     @property
     def process_bytes(self) -> int:
         return max(self.memory_bytes - 2**30, 2**30)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """How a sandboxed run ended: ``failure`` is empty when it finished normally."""
+    """How a limited run ended: ``failure`` is empty when it finished normally."""
 
     seconds: float
     peak_memory_bytes: int
     failure: str = ""
-    log: str = ""
 
 
 def become_subreaper() -> bool:
@@ -64,7 +68,7 @@ def become_subreaper() -> bool:
 
 
 def _limit_child(memory_bytes: int):
-    """Return the function that sets a sandboxed process's limits just before it starts."""
+    """Return the function that sets a limited process's limits just before it starts."""
     def limit() -> None:
         become_subreaper()
         resource.setrlimit(resource.RLIMIT_DATA, (memory_bytes, memory_bytes))
@@ -73,27 +77,74 @@ def _limit_child(memory_bytes: int):
     return limit
 
 
-def sandbox_environment(sandbox: Path) -> dict[str, str]:
-    """The environment for nbgrader and the kernel: a private home and caches, quiet TensorFlow."""
-    home = sandbox / "home"
-    env = dict(os.environ)
+def grading_environment(home: Path) -> dict[str, str]:
+    """The environment of a grading process: ``home`` as HOME and for every Jupyter,
+    IPython and Matplotlib folder, so no user configuration (``~/.jupyter``) is loaded."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("JUPYTER", "JPY_", "IPYTHON", "PYTHONSTARTUP"))}
     env.update({
         "HOME": str(home),
         "IPYTHONDIR": str(home / ".ipython"),
         "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
         "JUPYTER_RUNTIME_DIR": str(home / ".runtime"),
         "MPLCONFIGDIR": str(home / ".matplotlib"),
         "KERAS_HOME": str(home / ".keras"),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
+        "TMPDIR": str(home / "tmp"),
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",  # a fresh .pyc in the course would look like tampering
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
-    home.mkdir(parents=True, exist_ok=True)
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
     return env
+
+
+class PidsCgroup:
+    """A pids cgroup (v1 or v2) capping tasks, where this process may create one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, max_tasks: int) -> PidsCgroup | None:
+        """A new cgroup below this process's own, or None where that is not allowed."""
+        for parent in _own_pids_cgroups():
+            path = parent / f"grader-{uuid.uuid4().hex[:12]}"
+            try:
+                path.mkdir()
+                (path / "pids.max").write_text(str(max_tasks))
+                return cls(path)
+            except OSError:
+                if path.is_dir():
+                    path.rmdir()
+        return None
+
+    def remove(self) -> None:
+        for _ in range(50):
+            try:
+                self.path.rmdir()
+                return
+            except OSError:  # still has members: they are being killed
+                time.sleep(0.1)
+
+
+def _own_pids_cgroups() -> list[Path]:
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            found.append(Path("/sys/fs/cgroup/pids") / path.lstrip("/"))
+        elif controllers == "":
+            found.append(Path("/sys/fs/cgroup") / path.lstrip("/"))
+    return [path for path in found if (path / "cgroup.procs").exists()]
 
 
 def _tree(process: psutil.Process) -> list[psutil.Process]:
@@ -103,56 +154,94 @@ def _tree(process: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def _memory(processes: list[psutil.Process]) -> int:
-    total = 0
+def _usage(processes: list[psutil.Process]) -> tuple[int, int]:
+    """Memory (PSS) and tasks (processes and threads) of ``processes``."""
+    memory = tasks = 0
     for process in processes:
         try:
-            total += process.memory_info().rss
+            memory += process.memory_full_info().pss
+            tasks += process.num_threads()
         except psutil.Error:
             pass
+    return memory, tasks
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files below ``folder`` (allocated blocks, so sparse files count as used)."""
+    total, pending = 0, [str(folder)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
     return total
 
 
-def kill_tree(process: psutil.Process) -> None:
-    """Kill a process, its group and every descendant, including adopted orphans."""
-    victims = _tree(process) + psutil.Process().children(recursive=True)
+def stop_tree(process: psutil.Process, adopted: bool = False) -> None:
+    """Freeze, then kill, ``process`` and every descendant, however fast they fork; with
+    ``adopted``, also every orphan this (subreaper) process adopted."""
+    frozen: dict[int, psutil.Process] = {}
+    for _ in range(100):  # stop until a pass finds nothing new: then nothing can fork
+        orphans = psutil.Process().children(recursive=True) if adopted else []
+        found = [p for p in _tree(process) + orphans if p.pid not in frozen]
+        if not found:
+            break
+        for victim in found:
+            frozen[victim.pid] = victim
+            try:
+                victim.send_signal(signal.SIGSTOP)
+            except psutil.Error:
+                pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except OSError:
         pass
-    for victim in victims:
+    for victim in frozen.values():
         try:
             victim.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(victims, timeout=10)
+    psutil.wait_procs(list(frozen.values()), timeout=10)
 
 
-def run_limited(command: list[str], sandbox: Path, limits: Limits) -> Outcome:
-    """Run ``command`` in ``sandbox`` under ``limits``; stop it and everything it started."""
-    log_path = sandbox / "nbgrader.log"
+def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Limits,
+                log_path: Path, writable: tuple[Path, ...] = (), adopted: bool = False) -> Outcome:
+    """Run ``command`` under ``limits``, its output to ``log_path``; ``writable`` are the
+    folders whose size counts against ``limits.disk_bytes``; ``adopted`` as in `stop_tree`."""
     start = time.monotonic()
-    peak, failure = 0, ""
-    with open(log_path, "wb") as log:
+    peak, failure, polls = 0, "", 0
+    with open(log_path, "ab") as log:
         child = subprocess.Popen(
-            command, cwd=sandbox, env=sandbox_environment(sandbox), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_limit_child(limits.process_bytes),
-        )
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_limit_child(limits.process_bytes))
         watched = psutil.Process(child.pid)
         while child.poll() is None:
-            used = _memory(_tree(watched))
-            peak = max(peak, used)
-            if used > limits.memory_bytes:
+            memory, tasks = _usage(_tree(watched))
+            peak = max(peak, memory)
+            polls += 1
+            written = sum(map(folder_bytes, writable)) if polls % 4 == 0 else 0
+            if memory > limits.memory_bytes:
                 failure = f"used more than {limits.memory_bytes / 2**30:.1f} GiB of memory"
+            elif tasks > limits.tasks:
+                failure = f"started more than {limits.tasks} processes and threads"
+            elif written > limits.disk_bytes:
+                failure = f"wrote more than {limits.disk_bytes / 2**20:.0f} MiB of files"
             elif time.monotonic() - start > limits.seconds:
                 failure = f"ran past the {limits.seconds:.0f} s limit"
             if failure:
                 break
             time.sleep(POLL_SECONDS)
-        kill_tree(watched)
+        stop_tree(watched, adopted)
         child.wait()
     if not failure and child.returncode != 0:
         failure = f"the grading process ended with exit status {child.returncode}"
-    text = log_path.read_bytes()[-20_000:].decode("utf-8", "replace")
-    return Outcome(time.monotonic() - start, peak, failure, text)
+    return Outcome(time.monotonic() - start, peak, failure)

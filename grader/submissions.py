@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import parse_utc
 
-MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_FILE_BYTES = 512 * 2**20  # the largest file the grader reads at all
+MAX_NOTEBOOK_BYTES = 50 * 2**20  # the largest notebook graded, once its outputs are cleared
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 
@@ -29,19 +30,35 @@ def is_student_id(name: str) -> bool:
     return STUDENT_ID.fullmatch(name) is not None
 
 
-def read_notebook(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """Return ``(notebook, "")``, or ``(None, why it cannot be graded)``."""
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"
+
+
+def read_notebook(path: Path, clear_outputs: bool = True) -> tuple[nbformat.NotebookNode | None, str]:
+    """Return ``(notebook, "")``, or ``(None, why it cannot be graded)``.
+
+    Outputs are cleared (grading runs the notebook again), and the size limit applies to
+    what is left; ``clear_outputs=False`` reads an executed notebook as it is.
+    """
     if path.is_symlink() or not path.is_file():
         return None, f"{path.name} is not a regular file"
     size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        return None, f"{path.name} is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit"
+    if size > MAX_FILE_BYTES:
+        return None, f"{path.name} is {_mib(size)}, over the {_mib(MAX_FILE_BYTES)} the grader reads"
     try:
         notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # a submission can be anything: report it, never crash
         summary = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         return None, f"{path.name} is not a valid notebook ({type(error).__name__}: {summary})"
+    if clear_outputs:
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        graded_size = len(nbformat.writes(notebook).encode())
+        if graded_size > MAX_NOTEBOOK_BYTES:
+            return None, (f"{path.name} is {_mib(graded_size)} without its outputs, over the "
+                          f"{_mib(MAX_NOTEBOOK_BYTES)} limit")
     return notebook, ""
 
 

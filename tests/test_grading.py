@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, WEEKS, grade_id, make_course_copy, read_notebook, run_nbgrader
+from grader.course_copy import ROOT, WEEKS, grade_id, make_course_copy, read_notebook, run_nbgrader
 
 # Per week: answers pasted into the partial submission, a single code token that only a
 # visible test holds, and one that only a hidden test holds. Week 1 is graded, with the

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, grade_id, make_course_copy, read_notebook
+from grader.course_copy import ROOT, grade_id, make_course_copy, read_notebook
 
 WEEK = "week1_sequential"
 # Short limits keep CI fast: the notebook needs ~15 s and 1.2 GiB at most.

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, WEEKS, grade_id, make_course_copy, read_notebook
+from grader.course_copy import ROOT, WEEKS, grade_id, make_course_copy, read_notebook
 
 SOURCES = sorted((ROOT / "solutions").glob("week*/*.ipynb"))
 ASSIGNMENTS = [path for path in SOURCES if path.name == "assignment.ipynb"]

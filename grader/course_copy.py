@@ -1,30 +1,33 @@
-"""Fixtures for tests that run nbgrader for real, in a temporary course directory."""
+"""A throwaway copy of the course with a fresh gradebook: what tests and the benchmark grade in."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
-import pytest
+
+from grader.sandbox import grading_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEKS = sorted(path.name for path in (ROOT / "solutions").glob("week*"))
 
 
+class NbgraderFailed(RuntimeError):
+    """An nbgrader command exited with an error; the message holds its log."""
+
+
 def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in ``course`` and fail the test, with its log, if it fails."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    """Run one nbgrader command in ``course``, with no user configuration; raise if it fails."""
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
-        cwd=course, env=env, capture_output=True, text=True, timeout=timeout,
-    )
+        cwd=course, env=grading_environment(course / ".nbgrader-home"), capture_output=True,
+        text=True, timeout=timeout)
     if result.returncode != 0:
-        pytest.fail(f"nbgrader {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}")
+        raise NbgraderFailed(f"nbgrader {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stderr[-4000:]}")
     return result
 
 

@@ -1,0 +1,52 @@
+"""The course's nbgrader settings, read from its ``nbgrader_config.py`` (the one place they live)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.preprocessors import Execute
+from traitlets.config.loader import PyFileConfigLoader
+from traitlets.utils.importstring import import_item
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def _import_name(item) -> str:
+    return item if isinstance(item, str) else f"{item.__module__}.{item.__qualname__}"
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    """What the grader needs from the course configuration."""
+
+    root: Path
+    course_id: str
+    db_url: str
+    autograde_preprocessors: tuple[str, ...]
+
+    @classmethod
+    def load(cls, root: Path) -> CourseConfig:
+        root = root.resolve()
+        if not (root / CONFIG_FILE).is_file():
+            raise FileNotFoundError(f"no {CONFIG_FILE} in {root}: is it the course directory?")
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+        course = config.get("CourseDirectory", {})
+        db_url = course.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
+        steps = config.get("Autograde", {}).get("autograde_preprocessors", [])
+        return cls(root, course.get("course_id", ""), db_url, tuple(map(_import_name, steps)))
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The gradebook file, if the gradebook is SQLite."""
+        prefix = "sqlite:///"
+        return Path(self.db_url[len(prefix):]) if self.db_url.startswith(prefix) else None
+
+    def recording_preprocessors(self, replay: str) -> list[str]:
+        """The autograde pipeline with ``replay`` in place of the step that executes."""
+        steps = [replay if issubclass(import_item(name), Execute) else name
+                 for name in self.autograde_preprocessors]
+        if replay not in steps:
+            raise ValueError(f"{CONFIG_FILE}: Autograde.autograde_preprocessors has no "
+                             f"execute step to replace (got {steps})")
+        return steps

@@ -1,0 +1,134 @@
+"""Run a submission's kernel inside a bubblewrap sandbox (``bwrap``, the sandbox Flatpak uses).
+
+The kernel and everything it starts get their own PID, network, IPC and user namespaces
+and see a read-only system and Python environment, the course's ``helpers`` and ``grader``
+packages, a writable home (the notebook's working folder) and a private ``/tmp``: nothing
+else, so not the course, its solutions, any gradebook, the grader's work folders or the
+instructor's HOME. The kernel talks to nbgrader, which runs outside, over ZeroMQ IPC
+sockets in a folder both see; that folder and the home are the only ones it can write.
+
+`SandboxedKernelManager` is the kernel manager nbgrader's `Execute` uses when the grader
+asks for it (``--Execute.kernel_manager_class``); `Box` is the folder layout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+from traitlets import Unicode
+
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; "
+                "Fedora: sudo dnf install bubblewrap)")
+SYSTEM_FOLDERS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+HOME = "/home/student"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A sandbox's folders on the host: ``home`` and ``tmp`` are all the sandbox can write."""
+
+    folder: Path
+
+    @property
+    def home(self) -> Path:
+        return self.folder / "home"
+
+    @property
+    def tmp(self) -> Path:
+        return self.folder / "tmp"
+
+    @property
+    def ipc(self) -> Path:
+        return self.folder / "ipc"
+
+    def create(self) -> Box:
+        for path in (self.home, self.tmp, self.ipc):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def readable_folders() -> list[str]:
+    """What the sandbox sees read-only: the system, Python, and the course's packages."""
+    import grader
+    import helpers
+
+    packages = [str(Path(module.__file__).resolve().parent) for module in (helpers, grader)]
+    pythons = [str(Path(prefix).resolve()) for prefix in (sys.base_prefix, sys.prefix)]
+    found = [path for path in (*SYSTEM_FOLDERS, *pythons, *packages) if os.path.exists(path)]
+    return list(dict.fromkeys(found))
+
+
+def bwrap_command(box: Box) -> list[str]:
+    """The ``bwrap`` arguments that put a command into ``box``."""
+    command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+               "--proc", "/proc", "--dev", "/dev"]
+    for folder in readable_folders():
+        command += ["--ro-bind", folder, folder]
+    command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
+                "--bind", str(box.ipc), str(box.ipc), "--chdir", HOME]
+    environment = {
+        "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+    }
+    for name, value in environment.items():
+        command += ["--setenv", name, value]
+    return [*command, "--"]
+
+
+def why_no_bwrap() -> str:
+    """Empty if ``bwrap`` can sandbox a process here; otherwise why not, and what to do."""
+    if shutil.which("bwrap") is None:
+        return f"bwrap is not installed: {INSTALL_HINT}"
+    probe = ["bwrap", "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
+             "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap cannot run here ({error})"
+    if result.returncode != 0:
+        return (f"bwrap cannot create namespaces here ({result.stderr.strip()[:200]}): allow "
+                "unprivileged user namespaces, or run the grader where they are allowed")
+    return ""
+
+
+class SandboxedKernelManager(KernelManager):
+    """Start the kernel inside ``bwrap``, connected over IPC sockets in the box's ipc folder.
+
+    Interrupts go as messages: the kernel is not in a process group the grader can signal.
+    ``cgroup`` (optional) is a pids cgroup the sandbox joins before it starts, so the
+    process cap holds from its first fork.
+    """
+
+    box = Unicode("", help="The sandbox folder (see grader.jail.Box).").tag(config=True)
+    cgroup = Unicode("", help="A cgroup folder the sandbox joins, or empty.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if not self.box:
+            raise ValueError("SandboxedKernelManager needs --SandboxedKernelManager.box=FOLDER")
+        box = Box(Path(self.box)).create()
+        self.transport = "ipc"
+        self.ip = str(box.ipc / "kernel")
+        self.connection_file = str(box.ipc / "kernel.json")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        command = [*bwrap_command(Box(Path(self.box))), *super().format_kernel_cmd(extra_arguments)]
+        if self.cgroup:
+            join = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+            command = ["/bin/sh", "-c", join, "sh", self.cgroup, *command]
+        return command
