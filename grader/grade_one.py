@@ -69,7 +69,7 @@ def grade_submission(job: Job) -> Graded:
         else:  # the kernel inherits this environment: its home is the box's
             env = grading_environment(box.home)
         outcome = run_limited(command, course, env, job.limits, job.log_path,
-                              writable=(box.home, box.tmp), adopted=job.isolation == "none")
+                              writable=box.writable, adopted=job.isolation == "none")
         executed, problems = {}, {}
         folder = course / "autograded" / job.student / job.assignment
         for name in job.notebooks:

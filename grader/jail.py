@@ -4,8 +4,9 @@ The kernel and everything it starts get their own PID, network, IPC and user nam
 and see a read-only system and Python environment, the course's ``helpers`` and ``grader``
 packages, a writable home (the notebook's working folder) and a private ``/tmp``: nothing
 else, so not the course, its solutions, any gradebook, the grader's work folders or the
-instructor's HOME. The kernel talks to nbgrader, which runs outside, over ZeroMQ IPC
-sockets in a folder both see; that folder and the home are the only ones it can write.
+instructor's HOME. Its root and ``/dev`` are read-only; ``/tmp`` and ``/dev/shm`` are folders
+of the box, so what is written there counts against the disk limit. The kernel talks to
+nbgrader, which runs outside, over ZeroMQ IPC sockets in a folder both see.
 
 `SandboxedKernelManager` is the kernel manager nbgrader's `Execute` uses when the grader
 asks for it (``--Execute.kernel_manager_class``); `Box` is the folder layout.
@@ -31,7 +32,8 @@ HOME = "/home/student"
 
 @dataclass(frozen=True)
 class Box:
-    """A sandbox's folders on the host: ``home`` and ``tmp`` are all the sandbox can write."""
+    """A sandbox's folders on the host: ``home``, ``tmp``, ``shm`` (``/dev/shm``) and the IPC
+    sockets' folder are all the sandbox can write."""
 
     folder: Path
 
@@ -44,11 +46,20 @@ class Box:
         return self.folder / "tmp"
 
     @property
+    def shm(self) -> Path:
+        return self.folder / "shm"
+
+    @property
     def ipc(self) -> Path:
         return self.folder / "ipc"
 
+    @property
+    def writable(self) -> tuple[Path, ...]:
+        """The folders whose size counts against the disk limit."""
+        return self.home, self.tmp, self.shm
+
     def create(self) -> Box:
-        for path in (self.home, self.tmp, self.ipc):
+        for path in (*self.writable, self.ipc):
             path.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -71,7 +82,8 @@ def bwrap_command(box: Box) -> list[str]:
     for folder in readable_folders():
         command += ["--ro-bind", folder, folder]
     command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
-                "--bind", str(box.ipc), str(box.ipc), "--chdir", HOME]
+                "--bind", str(box.shm), "/dev/shm", "--bind", str(box.ipc), str(box.ipc),
+                "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
     environment = {
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",

@@ -1,15 +1,20 @@
-"""grader's building blocks, without running nbgrader: submissions, integrity, limits."""
+"""grader's building blocks, without running nbgrader: submissions, integrity, limits, the sandbox."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
 
+from grader.course_copy import ROOT
 from grader.integrity import CourseSnapshot
-from grader.sandbox import Limits, run_limited
+from grader.jail import Box, bwrap_command
+from grader.sandbox import Limits, grading_environment, run_limited
 from grader.submissions import is_student_id, read_notebook, read_submission
 
 
@@ -77,15 +82,110 @@ def test_the_snapshot_restores_kept_files_and_reports_the_rest(tmp_path):
     assert snapshot.changes_since() == []
 
 
+def limited(tmp_path, code: str, limits: Limits, **options):
+    log = tmp_path / "run.log"
+    outcome = run_limited([sys.executable, "-c", code], tmp_path, grading_environment(tmp_path / "home"),
+                          limits, log, **options)
+    return outcome, log.read_text()
+
+
+def no_process_left(marker: str) -> bool:
+    time.sleep(1)
+    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.strip() == ""
+
+
 def test_a_run_past_its_time_limit_is_stopped_with_its_children(tmp_path):
-    sleeper = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
-    outcome = run_limited([sys.executable, "-c", sleeper], tmp_path, Limits(seconds=2))
+    sleeper = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+               "'import time; time.sleep(61)']); time.sleep(61)")
+    outcome, _ = limited(tmp_path, sleeper, Limits(seconds=2))
     assert outcome.failure == "ran past the 2 s limit" and outcome.seconds < 15
-    leftover = subprocess.run(["pgrep", "-f", "time.sleep\\(60\\)"], capture_output=True, text=True)
-    assert leftover.stdout.strip() == ""
+    assert no_process_left("time.sleep\\(61\\)")
+
+
+def test_processes_that_keep_re_forking_are_all_stopped(tmp_path):
+    relay = ("import os, time\n# relay-marker\nwhile True:\n    if os.fork():\n        os._exit(0)\n"
+             "    time.sleep(0.001)")
+    outcome, _ = limited(tmp_path, relay, Limits(seconds=2), adopted=True)
+    assert outcome.failure == "" or "limit" in outcome.failure
+    assert no_process_left("relay-marker")
 
 
 def test_a_process_over_its_memory_ceiling_gets_memory_error(tmp_path):
     hog = "import numpy\ntry:\n    numpy.ones(2**28)\nexcept MemoryError:\n    print('MemoryError')"
-    outcome = run_limited([sys.executable, "-c", hog], tmp_path, Limits(memory_bytes=2**31))
-    assert outcome.failure == "" and "MemoryError" in outcome.log
+    outcome, log = limited(tmp_path, hog, Limits(memory_bytes=2**31))
+    assert outcome.failure == "" and "MemoryError" in log
+
+
+def test_memory_shared_by_forked_workers_counts_once(tmp_path):
+    """Four forked readers of one 600 MiB array: summed RSS ~3 GiB, PSS ~0.6 GiB."""
+    sweep = ("import numpy, os, time\nblock = numpy.ones(600 * 2**17)\npids = []\n"
+             "for _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
+             "        block.sum(); time.sleep(3); os._exit(0)\n    pids.append(pid)\n"
+             "for pid in pids:\n    os.waitpid(pid, 0)")
+    outcome, log = limited(tmp_path, sweep, Limits(memory_bytes=int(1.5 * 2**30)))
+    assert outcome.failure == "", log
+    assert 500 * 2**20 < outcome.peak_memory_bytes < int(1.5 * 2**30)
+
+
+def test_writing_past_the_disk_limit_stops_the_run(tmp_path):
+    box = tmp_path / "box"
+    box.mkdir()
+    writer = f"import time\nopen({str(box / 'big')!r}, 'wb').write(b'x' * 30 * 2**20)\ntime.sleep(10)"
+    outcome, _ = limited(tmp_path, writer, Limits(disk_bytes=10 * 2**20), writable=(box,))
+    assert outcome.failure == "wrote more than 10 MiB of files"
+
+
+def test_too_many_threads_stop_the_run(tmp_path):
+    spawner = ("import threading, time\nfor _ in range(200):\n"
+               "    threading.Thread(target=time.sleep, args=(10,), daemon=True).start()\ntime.sleep(10)")
+    outcome, _ = limited(tmp_path, spawner, Limits(tasks=100))
+    assert outcome.failure == "started more than 100 processes and threads"
+
+
+def test_a_notebook_is_judged_by_its_size_without_outputs(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="y" * (60 * 2**20))])])
+    path = tmp_path / "assignment.ipynb"
+    nbformat.write(notebook, path)
+    read, problem = read_notebook(path)
+    assert problem == "" and read.cells[0].outputs == []
+    notebook.cells[0].source = "# " + "z" * (60 * 2**20)
+    nbformat.write(notebook, path)
+    assert read_notebook(path)[1].startswith("assignment.ipynb is 60 MiB without its outputs, over")
+
+
+SNOOP = """
+import json, os, socket
+found = {}
+for path in %s:
+    found[path] = os.path.exists(path)
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=3)
+    found["network"] = True
+except OSError:
+    found["network"] = False
+found["pids"] = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
+found["writable"] = {path: os.access(path, os.W_OK) for path in ("/home/student", "/tmp", "/dev/shm", "/dev", "/usr", "/")}
+found["tmpdir"] = os.environ.get("TMPDIR")
+found["listing"] = sorted(os.listdir(%r))
+print(json.dumps(found))
+"""
+
+
+def test_the_sandbox_sees_only_the_system_python_and_its_own_folders(tmp_path, bwrap):
+    box = Box(tmp_path / "box").create()
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("hidden tests")
+    private = [str(secret), str(ROOT / "solutions"), str(ROOT / "nbgrader_config.py"),
+               os.path.expanduser("~/.jupyter")]
+    command = [*bwrap_command(box), sys.executable, "-c", SNOOP % (private, str(box.folder))]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert not any(found[path] for path in private), found
+    assert found["network"] is False
+    assert found["pids"] == [1, 2]  # bwrap's init and this process: nothing of the host
+    assert found["writable"] == {"/home/student": True, "/tmp": True, "/dev/shm": True,
+                                 "/dev": False, "/usr": False, "/": False}
+    assert found["tmpdir"] == "/tmp"
+    assert found["listing"] == ["ipc"]  # the sockets' folder is the only one it sees at its path
