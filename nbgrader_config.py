@@ -6,7 +6,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     LimitOutput, OverwriteCells, OverwriteKernelspec,
                                     SaveAutoGrades)
 
-from grader.preprocessors import DropBadGradeMetadata, GuardedExecute, ShortTestTracebacks
+from grader.preprocessors import (DropBadGradeMetadata, GuardedExecute, SanitiseFeedback,
+                                  ShortTestTracebacks)
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -46,8 +47,8 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, Dedupli
 
 # Feedback shows scores and visible tests, never the hidden ones: not in the cells, and not
 # in the lines a traceback quotes.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
-                                    CSSHTMLHeaderPreprocessor]
 # Feedback HTML holds what students wrote and printed: scripts, event handlers and
 # javascript: links in it are escaped or removed, so none runs in the instructor's browser.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
+                                    SanitiseFeedback, CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True

@@ -4,7 +4,8 @@ The kernel and everything it starts get their own PID, network, IPC and user nam
 and see a read-only system and Python environment, the course's ``helpers`` and ``grader``
 packages, a writable home (the notebook's working folder) and a private ``/tmp``: nothing
 else, so not the course, its solutions, any gradebook, the grader's work folders or the
-instructor's HOME. Its root and ``/dev`` are read-only; ``/tmp`` and ``/dev/shm`` are folders
+instructor's HOME (only the names of the folders above those it sees, such as ``/work``).
+Its root and ``/dev`` are read-only; ``/tmp`` and ``/dev/shm`` are folders
 of the box, so what is written there counts against the disk limit. The kernel talks to
 nbgrader, which runs outside, over ZeroMQ IPC sockets in a folder both see.
 
@@ -14,6 +15,7 @@ asks for it (``--Execute.kernel_manager_class``); `Box` is the folder layout.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,13 +23,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; "
                 "Fedora: sudo dnf install bubblewrap)")
 SYSTEM_FOLDERS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 HOME = "/home/student"
+IPC = "/ipc"  # where the sandbox sees the box's ipc folder
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def bwrap_command(box: Box) -> list[str]:
     for folder in readable_folders():
         command += ["--ro-bind", folder, folder]
     command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
-                "--bind", str(box.shm), "/dev/shm", "--bind", str(box.ipc), str(box.ipc),
+                "--bind", str(box.shm), "/dev/shm", "--bind", str(box.ipc), IPC,
                 "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
     environment = {
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
@@ -111,10 +114,12 @@ def why_no_bwrap() -> str:
     return ""
 
 
-class SandboxedKernelManager(KernelManager):
+class SandboxedKernelManager(AsyncKernelManager):
     """Start the kernel inside ``bwrap``, connected over IPC sockets in the box's ipc folder.
 
-    Interrupts go as messages: the kernel is not in a process group the grader can signal.
+    The kernel reads a copy of the connection file that names the sockets by their path in
+    the sandbox (``/ipc``), so it never learns where the box is on the host. Interrupts go as
+    messages: the kernel is not in a process group the grader can signal.
     ``cgroup`` (optional) is a pids cgroup the sandbox joins before it starts, so the
     process cap holds from its first fork.
     """
@@ -129,7 +134,7 @@ class SandboxedKernelManager(KernelManager):
         box = Box(Path(self.box)).create()
         self.transport = "ipc"
         self.ip = str(box.ipc / "kernel")
-        self.connection_file = str(box.ipc / "kernel.json")
+        self.connection_file = str(box.folder / "kernel.json")  # not visible inside
 
     @property
     def kernel_spec(self):
@@ -139,7 +144,15 @@ class SandboxedKernelManager(KernelManager):
         return spec
 
     def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
-        command = [*bwrap_command(Box(Path(self.box))), *super().format_kernel_cmd(extra_arguments)]
+        """The kernel command inside bwrap; called once the connection file is written."""
+        box = Box(Path(self.box))
+        inside = dict(self.get_connection_info(session=False), ip=f"{IPC}/kernel")
+        inside = {key: value.decode() if isinstance(value, bytes) else value
+                  for key, value in inside.items()}
+        (box.ipc / "sandbox.json").write_text(json.dumps(inside))
+        kernel = [f"{IPC}/sandbox.json" if part == self.connection_file else part
+                  for part in super().format_kernel_cmd(extra_arguments)]
+        command = [*bwrap_command(box), *kernel]
         if self.cgroup:
             join = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
             command = ["/bin/sh", "-c", join, "sh", self.cgroup, *command]

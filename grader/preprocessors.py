@@ -10,8 +10,10 @@ stopped before nbgrader saves any grade. `ReplayOutputs` takes the place of `Exe
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import bleach
 import nbformat
 import psutil
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -203,3 +205,46 @@ class ReplayOutputs(NbGraderPreprocessor):
                 cell.outputs = ran.outputs
                 cell.execution_count = ran.execution_count
         return ""
+
+
+class SanitiseFeedback(NbGraderPreprocessor):
+    """Make what a student wrote or printed inert before it becomes feedback HTML.
+
+    The instructor opens feedback in a browser where a Jupyter token may live, so markdown
+    cells and HTML, Markdown and SVG outputs keep only harmless tags and attributes (no
+    ``<script>``, no ``on...=`` handlers, no ``javascript:`` links: bleach escapes or drops
+    them), and JavaScript outputs are removed.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "markdown":
+            cell.source = sanitise_html(cell.source)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime in list(data):
+                if "javascript" in mime:
+                    del data[mime]
+                elif mime in ("text/html", "text/markdown", "image/svg+xml"):
+                    text = data[mime] if isinstance(data[mime], str) else "".join(data[mime])
+                    data[mime] = sanitise_html(text)
+        return cell, resources
+
+
+SAFE_TAGS = sorted(set(bleach.sanitizer.ALLOWED_TAGS) | {
+    "p", "div", "span", "br", "hr", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead",
+    "tbody", "tr", "th", "td", "img", "sub", "sup", "del", "details", "summary"})
+SAFE_ATTRIBUTES = {"*": ["class", "title", "align"], "a": ["href", "title"],
+                   "img": ["src", "alt", "width", "height"], "th": ["colspan", "rowspan"],
+                   "td": ["colspan", "rowspan"]}
+
+
+# Markdown links whose target is a script: [text](javascript:...) and [ref]: javascript:...
+SCRIPT_LINK = re.compile(r"(\]\(\s*<?\s*|^\s*\[[^\]]*\]:\s*<?\s*)(?:java|vb)script\s*:",
+                         re.IGNORECASE | re.MULTILINE)
+
+
+def sanitise_html(text: str) -> str:
+    """``text`` with only harmless HTML and no markdown links to scripts."""
+    text = SCRIPT_LINK.sub(r"\1#removed-script:", text)
+    return bleach.clean(text, tags=SAFE_TAGS, attributes=SAFE_ATTRIBUTES,
+                        protocols=["http", "https", "mailto", "data"], strip_comments=True)

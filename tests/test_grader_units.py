@@ -167,7 +167,7 @@ except OSError:
 found["pids"] = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
 found["writable"] = {path: os.access(path, os.W_OK) for path in ("/home/student", "/tmp", "/dev/shm", "/dev", "/usr", "/")}
 found["tmpdir"] = os.environ.get("TMPDIR")
-found["listing"] = sorted(os.listdir(%r))
+found["box"] = os.path.exists(%r)
 print(json.dumps(found))
 """
 
@@ -188,4 +188,24 @@ def test_the_sandbox_sees_only_the_system_python_and_its_own_folders(tmp_path, b
     assert found["writable"] == {"/home/student": True, "/tmp": True, "/dev/shm": True,
                                  "/dev": False, "/usr": False, "/": False}
     assert found["tmpdir"] == "/tmp"
-    assert found["listing"] == ["ipc"]  # the sockets' folder is the only one it sees at its path
+    assert found["box"] is False  # the box's own folders are seen only where they are mounted
+
+
+def test_feedback_keeps_student_text_but_no_active_content():
+    from nbconvert import HTMLExporter
+
+    from grader.preprocessors import SanitiseFeedback
+
+    hostile = ("<script>alert('a')</script><img src=x onerror=alert('b')>"
+               "<a href=\"javascript:alert('c')\">link</a><b onclick=alert('d')>bold</b>")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"My notes {hostile} [md](javascript:alert('e'))"),
+        nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={
+            "text/html": hostile, "image/svg+xml": f"<svg onload=alert('f')>{hostile}</svg>",
+            "application/javascript": "alert('g')", "text/plain": "x"})])])
+    SanitiseFeedback().preprocess(notebook, {})
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    assert "My notes" in html and "bold" in html
+    lowered = html.lower()
+    for active in ("<script>alert", "onerror=", "onclick=", "onload=", "javascript:alert", "alert('g')"):
+        assert active not in lowered, active

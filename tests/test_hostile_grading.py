@@ -1,8 +1,10 @@
 """Grade crafted, hostile and broken submissions with ``python -m grader``, as `make grade` does.
 
-One class of week 1 submissions is graded in a single run, so every case also checks that
-the others in the same run are graded correctly. Each case names the points it must get
-for each exercise (points of the exercises not named: zero) and what the summary says.
+One class of week 1 submissions is graded in a single sandboxed run, two at a time, so every
+case also checks that the others in the same run are graded correctly. Each case names the
+points it must get for each exercise (points of the exercises not named: zero) and what the
+summary says. A hostile case whose attack works would earn the points of the exercise it
+answers only when the attack succeeds; so its expected points say the attack failed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -18,11 +21,14 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
+from grader.config import CourseConfig
 from grader.course_copy import ROOT, grade_id, make_course_copy, read_notebook
 
 WEEK = "week1_sequential"
-# Short limits keep CI fast: the notebook needs ~15 s and 1.2 GiB at most.
-LIMITS = ["--timeout", "120", "--cell-timeout", "8", "--memory", "3"]
+# The notebook needs ~15 s and 1.2 GiB at most on a quiet machine: the limits leave a wide
+# margin for a loaded one, and 2 jobs x 3 GiB fit on any machine that runs the tests.
+LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3", "--jobs", "2"]
+RELAY_MARKER = "relay-marker-of-a-hostile-submission"
 POINTS = {"w1_scale_images": 4, "w1_count_dense_parameters": 3, "w1_build_mlp": 4,
           "w1_build_cnn": 5, "w1_compile_classifier": 4, "w1_train": 3,
           "w1_predict_labels": 3, "w1_classifier": 4}
@@ -111,7 +117,7 @@ def kills_kernel(craft):
     return with_answer(nb, "w1_count_dense_parameters", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
 
 
-def kills_grader(craft):
+def kills_its_parent(craft):
     nb = craft.answered("w1_scale_images")
     return with_answer(nb, "w1_count_dense_parameters", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
 
@@ -200,6 +206,123 @@ def tensorflow_notices(craft):
     return with_answer(nb, "w1_build_mlp", source)
 
 
+def only_if(condition: str, solution: str, wrong: str) -> str:
+    """An answer that is right only when ``condition`` (an attack) held."""
+    return f"if {condition}:\n    exec({solution!r})\nelse:\n    exec({wrong!r})"
+
+
+WRONG_COUNT = "def count_dense_parameters(sizes):\n    return 0"
+
+
+def snoops(craft):
+    """Look for the course, solutions, gradebooks and hidden tests, also through /proc."""
+    course = str(craft.course)
+    search = "\n".join([
+        "import glob, os",
+        f"course = {course!r}",
+        "candidates = [course, os.path.join(course, 'solutions'), os.path.join(course, 'gradebook.db'),",
+        f"              os.path.expanduser('~root/.jupyter'), {str(ROOT / 'solutions')!r}]",
+        "for pattern in ['/proc/*/cwd/solutions', '/proc/*/cwd/gradebook.db', '/proc/*/root' + course,",
+        "                '/tmp/grade-*', '../**/gradebook.db', '../**/solutions', '/home/*/*/gradebook.db']:",
+        "    candidates += glob.glob(pattern, recursive=True)",
+        "found = [path for path in candidates if os.path.exists(path)]",
+        "print('found:', found)",
+    ])
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters",
+                       search + "\n" + only_if("found", craft.solution_of("w1_count_dense_parameters"), WRONG_COUNT))
+
+
+def plants_files(craft):
+    """Write where the grader works, replays and stages, into Jupyter config, and to TMPDIR."""
+    course = str(craft.course)
+    targets = [f"{course}/gradebook.db", f"{course}/autograded/planted.ipynb",
+               f"{course}/submitted/solution/{WEEK}/assignment.ipynb",
+               os.path.expanduser("~/.jupyter/nbgrader_config.py"), "/tmp/../planted", "/planted",
+               "/home/planted"]
+    code = "\n".join([
+        "import glob, os, tempfile",
+        f"targets = {targets!r} + glob.glob('/tmp/grade-*/*/')",
+        "os.makedirs(os.path.expanduser('~/.jupyter'), exist_ok=True)",
+        "open(os.path.expanduser('~/.jupyter/nbgrader_config.py'), 'w').write(",
+        "    'c.Autograde.autograde_preprocessors = []\\nc.ClearSolutions.enforce_metadata = False')",
+        "open(os.path.join(tempfile.gettempdir(), 'leak-plants_files.txt'), 'w').write('x')",
+        "written = []",
+        "for target in targets:",
+        "    try:",
+        "        path = target if not target.endswith('/') else target + 'planted.json'",
+        "        open(path, 'w').write('{}')",
+        "        written.append(path)",
+        "    except OSError:",
+        "        pass",
+        "print('written:', written)",
+    ])
+    nb = craft.answered("w1_scale_images")
+    return with_answer(nb, "w1_count_dense_parameters",
+                       code + "\n" + only_if("written", craft.solution_of("w1_count_dense_parameters"), WRONG_COUNT))
+
+
+def forks_forever(craft):
+    """A process that re-forks faster than a one-pass kill, then writes the gradebook."""
+    gradebook = str(craft.course / "gradebook.db")
+    relay = (f"import os, time  # {RELAY_MARKER}\nstart = time.time()\n"
+             "while time.time() - start < 30:\n    if os.fork():\n        os._exit(0)\n"
+             "    time.sleep(0.01)\n"
+             f"open({gradebook!r}, 'wb').write(b'too late')")
+    nb = craft.answered("w1_scale_images", "w1_count_dense_parameters")
+    launch = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {relay!r}], start_new_session=True)"
+    return with_answer(nb, "w1_scale_images", craft.solution_of("w1_scale_images") + "\n" + launch)
+
+
+def tampers_kernel(craft):
+    """Wrong answers, with input transformers that empty test cells and numpy internals patched."""
+    tamper = "\n".join([
+        "import numpy._core.numeric as numeric",
+        "numeric.allclose = lambda *args, **kwargs: True",
+        "numeric.array_equal = lambda *args, **kwargs: True",
+        "def empty_tests(lines):",
+        "    text = ''.join(lines)",
+        "    return [] if ('assert' in text or 'check' in text) else lines",
+        "get_ipython().input_transformers_cleanup.append(empty_tests)",
+        "get_ipython().input_transformers_post.append(empty_tests)",
+    ])
+    nb = craft.release()
+    nb = with_answer(nb, "w1_scale_images", "def scale_images(images):\n    return images\n" + tamper)
+    return with_answer(nb, "w1_count_dense_parameters", WRONG_COUNT)
+
+
+SCRIPT = "<script>alert('stolen token')</script>"
+HANDLER = "<img src=x onerror=alert('stolen')>"
+LINK = "<a href=\"javascript:alert('stolen')\">click</a>"
+
+
+def injects_html(craft):
+    """Scripts, event handlers and javascript: links in markdown and in outputs."""
+    nb = craft.answered("w1_scale_images")
+    nb.cells.insert(SETUP + 1, nbformat.v4.new_markdown_cell(f"Notes {SCRIPT} {HANDLER} {LINK}"))
+    return with_answer(nb, "w1_scale_images", craft.solution_of("w1_scale_images") +
+                       f"\nfrom IPython.display import HTML, display\ndisplay(HTML({SCRIPT + HANDLER + LINK!r}))")
+
+
+def forked_sweep(craft):
+    """A benign sweep of 4 forked workers sharing 1 GiB: summed RSS over 3 GiB, PSS far less."""
+    sweep = ("import os\nshared = np.ones(2**27)\nworkers = []\nfor _ in range(4):\n"
+             "    pid = os.fork()\n    if pid == 0:\n        shared.sum()\n"
+             "        import time; time.sleep(4)\n        os._exit(0)\n    workers.append(pid)\n"
+             "for pid in workers:\n    os.waitpid(pid, 0)\ndel shared")
+    nb = craft.answered("w1_scale_images", "w1_count_dense_parameters")
+    return with_answer(nb, "w1_count_dense_parameters",
+                       craft.solution_of("w1_count_dense_parameters") + "\n" + sweep)
+
+
+def large_outputs(craft):
+    """Answers saved with 60 MiB of outputs: graded by what is graded, without them."""
+    nb = craft.answered("w1_scale_images", "w1_count_dense_parameters")
+    cell(nb, "w1_scale_images").outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="0123456789abcdef" * (60 * 2**16))]
+    return nb
+
+
 def partial(craft):
     return craft.answered("w1_scale_images", "w1_count_dense_parameters")
 
@@ -216,13 +339,20 @@ CASES = {
                            "ignored the interrupt"),
     "exits_kernel": (exits_kernel, {"w1_scale_images": 4}, "kernel died"),
     "kills_kernel": (kills_kernel, {"w1_scale_images": 4}, "kernel died"),
-    "kills_grader": (kills_grader, {}, "failed: the grading process ended"),
+    "kills_its_parent": (kills_its_parent, {"w1_scale_images": 4}, "graded"),
     "memory_bomb": (memory_bomb, {"w1_scale_images": 4}, "graded"),
     "memory_bomb_processes": (memory_bomb_processes, {}, "failed: used more than 3.0 GiB"),
     "floods_output_and_exits": (floods_output_and_exits, {"w1_scale_images": 4,
                                                           "w1_count_dense_parameters": 3}, "graded"),
     "cheats_comparisons": (cheats_comparisons, {"w1_scale_images": 4, "w1_build_cnn": 5}, "graded"),
-    "writes_outside": (writes_outside, {}, "changed files outside its sandbox"),
+    "writes_outside": (writes_outside, {"w1_scale_images": 4}, "graded"),
+    "snoops": (snoops, {"w1_scale_images": 4}, "graded"),
+    "plants_files": (plants_files, {"w1_scale_images": 4}, "graded"),
+    "forks_forever": (forks_forever, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
+    "tampers_kernel": (tampers_kernel, {}, "graded"),
+    "injects_html": (injects_html, {"w1_scale_images": 4}, "graded"),
+    "forked_sweep": (forked_sweep, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
+    "large_outputs": (large_outputs, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
     "tensorflow_notices": (tensorflow_notices, {"w1_scale_images": 4, "w1_build_mlp": 4}, "graded"),
     # Graded last, after every hostile submission.
     "zz_unicode_answers": (unicode_answers, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
@@ -238,7 +368,7 @@ BROKEN = {
                        "ignored notes.txt, scratch.ipynb"),
 }
 BROKEN_POINTS = {"extra_notebook": {"w1_scale_images": 4, "w1_count_dense_parameters": 3}}
-REGRADED = ["tampered_tests", "exits_kernel", "invalid_json"]
+REGRADED = ["solution", "tampered_tests", "exits_kernel", "invalid_json", "forked_sweep"]
 
 
 def write_class(course: Path, craft: Crafter) -> None:
@@ -267,7 +397,8 @@ def run_grader(course: Path, *extra: str) -> tuple[subprocess.CompletedProcess, 
 def scores(course: Path) -> dict[str, dict[str, float]]:
     """Points per exercise (keyed by answer id) for every student in the gradebook."""
     found = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="tf2-course") as gradebook:
+    config = CourseConfig.load(course)
+    with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
         for submission in gradebook.assignment_submissions(WEEK):
             notebook = next(nb for nb in submission.notebooks if nb.name == "assignment")
             found[submission.student.id] = {grade.name.removesuffix("_tests"): grade.score
@@ -281,11 +412,12 @@ def summary(course: Path) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, bwrap):
     course = make_course_copy(tmp_path_factory.mktemp("hostile"), [WEEK])
     craft = Crafter(course)
     write_class(course, craft)
     originals = {path: path.read_bytes() for path in (course / "submitted").rglob("*") if path.is_file()}
+    assert not list(Path(tempfile.gettempdir()).glob("leak-*.txt"))
     first, seconds = run_grader(course)
     print(first.stdout, first.stderr[-5000:], f"\nfirst run: {seconds:.0f} s", file=sys.stderr)
     return course, first, originals, scores(course), summary(course)
@@ -296,6 +428,8 @@ def test_the_run_completes_and_prints_a_summary(graded):
     assert first.returncode == 0, first.stderr[-3000:]
     assert "graded" in first.stdout and "failed" in first.stdout
     assert sorted(summary(course)) == sorted([*CASES, *BROKEN])
+    total = len(CASES) + len(BROKEN)
+    assert f"[{total}/{total}]" in first.stdout and "left)" in first.stdout  # progress lines
 
 
 @pytest.mark.parametrize("student", sorted(CASES))
@@ -323,11 +457,29 @@ def test_feedback_explains_failures_and_never_shows_hidden_tests(graded):
     assert "not a valid notebook" in broken
 
 
-def test_files_outside_the_sandbox_are_restored(graded):
+def test_feedback_html_is_sanitised(graded):
+    html = (graded[0] / "feedback" / "injects_html" / WEEK / "assignment.html").read_text()
+    assert "stolen" in html  # the text is there, as text
+    lowered = html.lower()
+    for active in ("<script>alert", "onerror=", "href=\"javascript:", "href='javascript:"):
+        assert active not in lowered, active
+
+
+def test_no_process_of_a_submission_outlives_the_run(graded):
+    time.sleep(2)
+    found = subprocess.run(["pgrep", "-f", RELAY_MARKER], capture_output=True, text=True)
+    assert found.stdout.strip() == ""
+
+
+def test_nothing_outside_the_sandbox_changes(graded):
     course, _, originals, _, _ = graded
-    time.sleep(5)  # the process writes_outside started would have written by now
+    time.sleep(5)  # the processes writes_outside and forks_forever started would have written by now
     now = {path: path.read_bytes() for path in (course / "submitted").rglob("*") if path.is_file()}
     assert now == originals
+    assert not (course / "autograded" / "planted.ipynb").exists()
+    assert not list(Path(tempfile.gettempdir()).glob("leak-*.txt"))
+    jupyter_config = Path(os.path.expanduser("~/.jupyter/nbgrader_config.py"))
+    assert not jupyter_config.exists() or jupyter_config.read_text() != "{}"
     assert (course / "gradebook.db").read_bytes().startswith(b"SQLite format 3")
     backups = list((course / "gradebook-backups").glob("gradebook-*.db"))
     assert backups and all(path.read_bytes().startswith(b"SQLite format 3") for path in backups)
@@ -339,8 +491,34 @@ def test_long_outputs_are_truncated_in_the_record(graded):
     assert executed.stat().st_size < 2 * 2**20
 
 
-def test_grading_again_gives_identical_grades(graded):
+def test_each_sandbox_log_is_kept_and_named_for_failures(graded):
+    course, _, _, _, table = graded
+    assert (course / "grading-logs" / WEEK / "solution.log").is_file()
+    assert "log: grading-logs/week1_sequential/memory_bomb_processes.log" in table["memory_bomb_processes"]["status"]
+
+
+def test_grading_one_at_a_time_gives_identical_grades(graded):
     course, _, _, first_scores, _ = graded
-    second, _ = run_grader(course, *[f"--student={student}" for student in REGRADED])
+    second, _ = run_grader(course, "--jobs", "1", *[f"--student={student}" for student in REGRADED])
     assert second.returncode == 0, second.stderr[-3000:]
     assert scores(course) == first_scores
+
+
+def test_without_a_sandbox_changes_to_the_course_are_undone_and_cost_the_grade(tmp_path):
+    """--isolation none: what the sandbox prevents is detected, undone and zeroed instead."""
+    course = make_course_copy(tmp_path / "course", [WEEK])
+    craft = Crafter(course)
+    for student, build in [("solution", lambda craft: craft.solution), ("writes_outside", writes_outside)]:
+        folder = course / "submitted" / student / WEEK
+        folder.mkdir(parents=True)
+        nbformat.write(build(craft), folder / "assignment.ipynb")
+    original = (course / "submitted" / "solution" / WEEK / "assignment.ipynb").read_bytes()
+    result, _ = run_grader(course, "--isolation", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    table, found = summary(course), scores(course)
+    assert "changed files outside its sandbox" in table["writes_outside"]["status"]
+    assert found["writes_outside"] == {name: 0.0 for name in POINTS}
+    assert found["solution"] == {name: float(points) for name, points in POINTS.items()}
+    time.sleep(5)
+    assert (course / "submitted" / "solution" / WEEK / "assignment.ipynb").read_bytes() == original
+    assert (course / "gradebook.db").read_bytes().startswith(b"SQLite format 3")
