@@ -2,11 +2,14 @@
 
 For each solution notebook: wall time from a fresh kernel and the kernel's peak memory,
 beside the floor that every notebook pays (kernel start plus `import tensorflow`). Then the
-time `python -m grader` takes to grade one submission of each assignment. With --install, also
+time `python -m grader` takes to grade one submission of each assignment, and a synthetic
+class of week 1 submissions (solutions, partial, blank, a few hostile) graded with
+``--jobs 1`` and ``--jobs 2``, with where one submission's time goes. With --install, also
 the time of a fresh install into an empty virtual environment.
 
-Targets (DESIGN.md, issue 2): each notebook <= 60 s, the whole course <= 6 min,
-autograding one submission <= 30 s, a fresh install <= 3 min.
+Targets (DESIGN.md, issues 2 and 12): each notebook <= 60 s, the whole course <= 6 min,
+autograding one submission <= 30 s, 100 students <= 15 min on 2 cores, a fresh install
+<= 3 min. ``--class-only`` runs only the class; ``--class-size`` sets its size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import csv
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,9 +28,18 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from grader.course_copy import ROOT, grade_id, make_course_copy
+from grader.jail import Box, SandboxedKernelManager, bwrap_command
+
+WEEK = "week1_sequential"
+HOSTILE = {  # answer to w1_count_dense_parameters: each costs only that submission
+    "kills_kernel": "import os\nos._exit(0)",
+    "memory_bomb": "hoard = []\nwhile True:\n    hoard.append(np.ones(2**25))",
+    "empties_tests": "get_ipython().input_transformers_cleanup.append(lambda lines: [])",
+    "snoops": "import glob\nprint(glob.glob('/proc/*/cwd/*'), glob.glob('/work/**', recursive=True)[:5])",
+}
 FLOOR_SOURCE = "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\nimport tensorflow as tf"
 
 
@@ -55,8 +68,6 @@ def execute_here(notebook: Path) -> None:
 def time_grading(week: str) -> tuple[float, float]:
     """Seconds `python -m grader` takes for one submission (the solution) of ``week``: in its
     sandbox, and for the whole run (registering, backing up, recording, feedback, export)."""
-    from conftest import make_course_copy
-
     with tempfile.TemporaryDirectory() as folder:
         course = make_course_copy(Path(folder), [week])
         submitted = course / "submitted" / "student" / week
@@ -69,6 +80,90 @@ def time_grading(week: str) -> tuple[float, float]:
         with open(course / f"grading-summary-{week}.csv", newline="") as handle:
             row = next(csv.DictReader(handle))
         return float(row["seconds"]), total
+
+
+def synthetic_class(course: Path, size: int) -> None:
+    """``size`` week 1 submissions: 40 % solutions, 30 % partial, 20 % blank, 10 % hostile."""
+    solution = nbformat.read(ROOT / "solutions" / WEEK / "assignment.ipynb", as_version=4)
+    answers = {grade_id(cell): cell.source for cell in solution.cells}
+    release = course / "course" / WEEK / "assignment.ipynb"
+    hostile = list(HOSTILE.items())
+    for index in range(size):
+        notebook = nbformat.read(release, as_version=4)
+        kind = ("solution", "solution", "solution", "solution", "partial", "partial", "partial",
+                "blank", "blank", "hostile")[index % 10]
+        for cell in notebook.cells:
+            answered = {"solution": answers, "partial": {
+                key: answers[key] for key in ("w1_scale_images", "w1_count_dense_parameters",
+                                              "w1_build_mlp")}}.get(kind, {})
+            if grade_id(cell) in answered and cell.metadata.nbgrader.get("solution"):
+                cell.source = answered[grade_id(cell)]
+            if kind == "hostile" and grade_id(cell) == "w1_count_dense_parameters":
+                cell.source = hostile[index // 10 % len(hostile)][1]
+        folder = course / "submitted" / f"s{index:03d}-{kind}" / WEEK
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / "assignment.ipynb")
+
+
+def grade_class(size: int, jobs: int) -> dict:
+    """Grade a synthetic class of ``size`` with ``--jobs jobs``: minutes, median s, scores."""
+    with tempfile.TemporaryDirectory() as folder:
+        course = make_course_copy(Path(folder), [WEEK])
+        synthetic_class(course, size)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "grader", WEEK, "--root", str(course),
+                        "--jobs", str(jobs)], check=True, capture_output=True)
+        minutes = (time.perf_counter() - start) / 60
+        with open(course / f"grading-summary-{WEEK}.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    return {"minutes": minutes, "median": statistics.median(float(row["seconds"]) for row in rows),
+            "scores": {row["student"]: row["score"] for row in rows}}
+
+
+def time_parts() -> dict[str, float]:
+    """Seconds of what every sandboxed submission pays before its own cells run."""
+    parts = {}
+    with tempfile.TemporaryDirectory() as folder:
+        box = Box(Path(folder) / "box").create()
+        start = time.perf_counter()
+        subprocess.run([*bwrap_command(box), "/bin/true"], check=True)
+        parts["sandbox start (bwrap)"] = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import nbgrader.apps.autogradeapp"], check=True)
+        parts["nbgrader start-up (imports)"] = time.perf_counter() - start
+        config = Config()
+        config.SandboxedKernelManager.box = str(box.folder)
+        source = ["pass", FLOOR_SOURCE]
+        node = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in source])
+        node.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        client = NotebookClient(node, timeout=600, kernel_name="python3", config=config,
+                                kernel_manager_class=SandboxedKernelManager)
+        start = time.perf_counter()
+        with client.setup_kernel():
+            client.execute_cell(node.cells[0], 0)
+            parts["kernel start in the sandbox"] = time.perf_counter() - start
+            start = time.perf_counter()
+            client.execute_cell(node.cells[1], 1)
+            parts["import tensorflow"] = time.perf_counter() - start
+    return parts
+
+
+def report_class(size: int) -> None:
+    print(f"\nA synthetic class of {size} week 1 submissions (make grade), on this machine:")
+    runs = {jobs: grade_class(size, jobs) for jobs in (1, 2)}
+    same = "identical" if runs[1]["scores"] == runs[2]["scores"] else "DIFFERENT"
+    print(f"{'jobs':>4} {'minutes':>8} {'median s/student':>17} {'speed-up':>9}")
+    for jobs, run in runs.items():
+        print(f"{jobs:>4} {run['minutes']:8.1f} {run['median']:17.1f} "
+              f"{runs[1]['minutes'] / run['minutes']:9.2f}")
+    print(f"grades with --jobs 1 and --jobs 2: {same}; "
+          f"100 students at --jobs 2: about {runs[2]['minutes'] * 100 / size:.1f} min (target 15)")
+    parts = time_parts()
+    print("\nWhere one submission's time goes (seconds):")
+    for name, seconds in parts.items():
+        print(f"  {name:32} {seconds:6.1f}")
+    print(f"  {'its own cells, nbgrader scoring':32} {runs[1]['median'] - sum(parts.values()):6.1f}"
+          " (median at --jobs 1, less the above)")
 
 
 def time_install() -> float:
@@ -85,10 +180,15 @@ def time_install() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--install", action="store_true", help="also time a fresh install")
+    parser.add_argument("--class-size", type=int, default=100, help="students in the synthetic class")
+    parser.add_argument("--class-only", action="store_true", help="time only the class grading")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         execute_here(args.one)
+        return
+    if args.class_only:
+        report_class(args.class_size)
         return
 
     floor = execute_in_child(Path("floor"))
@@ -108,6 +208,7 @@ def main() -> None:
         sandbox, total = time_grading(week)
         print(f"grade one submission of {week:26} {sandbox:8.1f} s in its sandbox, "
               f"{total:.1f} s for the run (target 30 s)")
+    report_class(args.class_size)
     if args.install:
         print(f"fresh install into an empty venv{'':14} {time_install():8.1f} s (target 180 s)")
 
