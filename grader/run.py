@@ -145,8 +145,8 @@ def choose_jobs(requested: int, limits: Limits) -> tuple[int, str]:
 class Progress:
     """Prints a line as each student finishes: done/total, elapsed, estimated time left."""
 
-    def __init__(self, total: int, stream=sys.stdout):
-        self.total, self.done, self.start, self.stream = total, 0, time.monotonic(), stream
+    def __init__(self, total: int):
+        self.total, self.done, self.start = total, 0, time.monotonic()
 
     def finished(self, result: Result) -> None:
         self.done += 1
@@ -154,8 +154,7 @@ class Progress:
         left = elapsed / self.done * (self.total - self.done)
         what = f"failed: {result.failure}" if result.failure else "ran"
         print(f"[{self.done}/{self.total}] {result.student}: {what} in {result.seconds:.1f} s "
-              f"(elapsed {_clock(elapsed)}, about {_clock(left)} left)",
-              file=self.stream, flush=True)
+              f"(elapsed {_clock(elapsed)}, about {_clock(left)} left)", flush=True)
 
 
 def _clock(seconds: float) -> str:
