@@ -6,12 +6,15 @@ The checks never compute an exercise's answer; they only compare.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "check_equal",
+    "check_raises",
     "check_type",
     "check_shape",
     "check_dtype",
@@ -31,6 +34,17 @@ def _fail(what: str, want: Any, got: Any, hint: str = "") -> None:
     raise AssertionError(f"{message} {hint}".strip())
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "a float", "an int", "an ndarray" (said "en-dee")."""
+    vowel_sound = noun[:1].lower() in "aeiou" or noun.startswith("nd")
+    return f"{'an' if vowel_sound else 'a'} {noun}"
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
+
+
 # Values compared with == or numbers: a subclass could redefine how it compares.
 _VALUE_TYPES = (bool, int, float, complex, str, bytes, np.ndarray, np.generic)
 
@@ -48,25 +62,129 @@ def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "valu
     >>> check_type(3, str, name="label")
     Traceback (most recent call last):
     ...
-    AssertionError: label: want a str, got a int (3).
+    AssertionError: label: want a str, got an int (3).
     >>> class Anything(int):
     ...     def __eq__(self, other):
     ...         return True
     >>> check_type(Anything(7), int, name="count")
     Traceback (most recent call last):
     ...
-    AssertionError: count: want a plain int, got a Anything, a subclass. Return a plain int.
+    AssertionError: count: want a plain int, got an Anything, a subclass. Return a plain int.
     """
     names = expected.__name__ if isinstance(expected, type) else " or ".join(
         t.__name__ for t in expected)
     if not isinstance(obj, expected):
-        shown = repr(obj)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        _fail(name, f"a {names}", f"a {type(obj).__name__} ({shown})")
-    module = type(obj).__module__.split(".")[0]
-    if isinstance(obj, _VALUE_TYPES) and module not in ("builtins", "numpy"):
-        _fail(name, f"a plain {names}", f"a {type(obj).__name__}, a subclass",
+        _fail(name, _a(names), f"{_a(type(obj).__name__)} ({_short_repr(obj)})")
+    if isinstance(obj, _VALUE_TYPES) and not _is_plain(obj):
+        _fail(name, f"a plain {names}", f"{_a(type(obj).__name__)}, a subclass",
               f"Return a plain {names}.")
+
+
+def _is_plain(obj: Any) -> bool:
+    """Whether ``obj``'s type comes from Python or NumPy, not from the notebook."""
+    return type(obj).__module__.split(".")[0] in ("builtins", "numpy")
+
+
+def _plain_equal(got: Any, want: Any) -> bool:
+    """Compare with the reference value's own rules, recursing into containers."""
+    if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
+        return (isinstance(got, (np.ndarray, list, tuple)) and np.shape(got) == np.shape(want)
+                and bool(np.array_equal(np.asarray(got), np.asarray(want))))
+    if not _is_plain(got):
+        return False
+    if isinstance(want, dict):
+        return (isinstance(got, dict) and set(got) == set(want)
+                and all(_plain_equal(got[key], want[key]) for key in want))
+    if isinstance(want, (list, tuple)):
+        return (type(got) is type(want) and len(got) == len(want)
+                and all(_plain_equal(g, w) for g, w in zip(got, want)))
+    return bool(want == got) and not isinstance(got, (list, tuple, dict))
+
+
+def check_equal(got: Any, want: Any, *, name: str = "value", hint: str = "") -> None:
+    """Check that ``got`` equals ``want`` exactly: numbers, strings, tuples, lists, dicts, arrays.
+
+    Containers compare element by element and must be of the same kind (a tuple is not
+    a list); arrays compare by shape and values. Values of a type defined in the notebook
+    never compare equal, since such a type could claim to equal anything. Use
+    :func:`check_close` for floats computed in different ways.
+
+    Parameters
+    ----------
+    got : object
+        The value the student's code produced.
+    want : object
+        The expected value.
+    name : str, default "value"
+        What ``got`` is, as the message should call it.
+    hint : str, default ""
+        A sentence appended to the message, saying how to fix the mistake.
+
+    Raises
+    ------
+    AssertionError
+        If the values differ.
+
+    Examples
+    --------
+    >>> check_equal({"dense": [(4, 2), (2,)]}, {"dense": [(4, 2), (2,)]}, name="layers")
+    >>> check_equal([(4, 2)], [(2, 4)], name="shapes", hint="Keras kernels are (inputs, units).")
+    Traceback (most recent call last):
+    ...
+    AssertionError: shapes: want [(2, 4)], got [(4, 2)]. Keras kernels are (inputs, units).
+    """
+    if not _plain_equal(got, want):
+        _fail(name, _short_repr(want, 200), _short_repr(got, 200), hint)
+
+
+def check_raises(error: type[BaseException], function: Any, *args: Any, name: str | None = None,
+                 match: str | None = None, **kwargs: Any) -> None:
+    """Check that ``function(*args, **kwargs)`` raises ``error``.
+
+    Parameters
+    ----------
+    error : type
+        The exception class the call must raise (a subclass also counts).
+    function : callable
+        The student's function.
+    *args, **kwargs
+        Passed to ``function``.
+    name : str, optional
+        The call as the message should show it, for example ``"scale_images(np.zeros((3, 784)))"``;
+        by default the function's name.
+    match : str, optional
+        A regular expression that the error's message must contain, such as a shape that
+        the message is asked to name.
+
+    Raises
+    ------
+    AssertionError
+        If the call returns, raises another exception, or raises with a message that
+        does not match.
+
+    Examples
+    --------
+    >>> def positive(x):
+    ...     if x <= 0:
+    ...         raise ValueError(f"expected a positive number, got {x}")
+    ...     return x
+    >>> check_raises(ValueError, positive, -1, match="got -1")
+    >>> check_raises(ValueError, positive, 2, name="positive(2)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: positive(2): want a ValueError, got no error (it returned 2).
+    """
+    call = name or f"{getattr(function, '__name__', 'function')}(...)"
+    try:
+        result = function(*args, **kwargs)
+    except error as raised:
+        if match is not None and not re.search(match, str(raised)):
+            _fail(f"{call} error message", f"to contain {match!r}", repr(str(raised)),
+                  "Say what was expected and what was received.")
+        return
+    except Exception as raised:  # noqa: BLE001 - reported as the wrong kind of error
+        _fail(call, _a(error.__name__), f"{_a(type(raised).__name__)}: {raised}")
+    _fail(call, _a(error.__name__), f"no error (it returned {_short_repr(result)})")
 
 
 def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "array") -> None:
@@ -252,14 +370,71 @@ def _flatten(entries: Any) -> list[Any]:
     return [entries]
 
 
+def _loss_on_probe(loss: Any, name: str) -> float:
+    """Mean of ``loss`` on fixed probabilities, with targets in the form ``name`` expects."""
+    from tensorflow import keras
+
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25]], "float32")
+    labels = np.array([0, 2, 2])
+    if "sparse" in name:
+        targets = labels
+    elif "categorical" in name:
+        targets = np.eye(3, dtype="float32")[labels]
+    else:
+        targets = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]], "float32")
+    function = keras.losses.get(loss) if isinstance(loss, (str, dict)) else loss
+    return float(np.mean(np.asarray(function(targets, probabilities))))
+
+
+def _check_loss(model: Any, name: str) -> None:
+    """Compare the compiled loss with ``name``'s by value, so any spelling of it counts."""
+    stored = model.get_compile_config().get("loss")
+    names = [_entry_name(entry) for entry in _flatten(stored)]
+    shown = names[0] if len(names) == 1 else str(names)
+    hint = ""
+    if "'from_logits': True" in str(stored):
+        shown += " with from_logits=True"
+        hint = "The model outputs probabilities (softmax), not logits: leave from_logits False."
+    try:
+        got = _loss_on_probe(model.loss, name)
+    except Exception as error:  # noqa: BLE001 - a loss for other targets fails on the probe
+        _fail("loss", name, f"{shown}, which fails on {name}'s targets ({type(error).__name__})")
+    want = _loss_on_probe(name, name)
+    if not np.isclose(got, want, rtol=1e-4):
+        _fail("loss", f"{name} (value {want:.4f} on a test batch)",
+              f"{shown} (value {got:.4f})", hint)
+
+
 def check_compiled(model: Any, *, optimizer: str | None = None,
                    learning_rate: float | None = None, loss: str | None = None,
                    metrics: Iterable[str] = ()) -> None:
     """Check how a model was compiled: optimizer class, learning rate, loss and metric names.
 
-    Loss and metric names are those Keras stores: a string as given, or the
-    ``name`` of a loss or metric object (``SparseCategoricalCrossentropy()`` is
-    ``"sparse_categorical_crossentropy"``).
+    The loss is compared by what it computes, on a fixed batch of probabilities with
+    targets in the form the expected loss takes, so ``"sparse_categorical_crossentropy"``,
+    ``keras.losses.SparseCategoricalCrossentropy()`` and the function itself all pass,
+    while ``from_logits=True`` on a softmax model, or the loss for one-hot targets, fail.
+    Metric names are those Keras stores: a string as given, or the ``name`` of a metric
+    object.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The compiled model.
+    optimizer : str, optional
+        The optimizer's class name, in any case ("Adam", "adam").
+    learning_rate : float, optional
+        The optimizer's learning rate (relative tolerance 1e-5).
+    loss : str, optional
+        The name of the Keras loss the model must compute, such as
+        ``"sparse_categorical_crossentropy"``.
+    metrics : iterable of str, default ()
+        Metric names the model must record; others may be recorded too.
+
+    Raises
+    ------
+    AssertionError
+        If the model is not compiled or a setting differs.
 
     Examples
     --------
@@ -290,9 +465,7 @@ def check_compiled(model: Any, *, optimizer: str | None = None,
                                                                      rtol=1e-5):
             _fail("learning rate", learning_rate, got_rate)
     if loss is not None:
-        losses = [_entry_name(entry) for entry in _flatten(config.get("loss"))]
-        if losses != [loss]:
-            _fail("loss", loss, losses[0] if len(losses) == 1 else losses)
+        _check_loss(model, loss)
     got_metrics = [_entry_name(entry) for entry in _flatten(config.get("metrics"))]
     missing = [name for name in metrics if name not in got_metrics]
     if missing:

@@ -86,7 +86,7 @@ def test_history_check_counts_epochs_from_a_real_fit():
 
 
 def test_type_check_shortens_long_values():
-    with pytest.raises(AssertionError, match=r"want a ndarray, got a list \(\[0, 0, .*\.\.\.\)"):
+    with pytest.raises(AssertionError, match=r"want an ndarray, got a list \(\[0, 0, .*\.\.\.\)"):
         checks.check_type([0] * 100, np.ndarray)
 
 
@@ -103,7 +103,63 @@ def test_type_check_rejects_value_subclasses_that_could_fake_comparisons():
     checks.check_type(np.float64(0.5), float)
     checks.check_type(np.zeros(3), np.ndarray)
     checks.check_type(keras.Sequential(), keras.Model)  # subclasses of other types are fine
-    with pytest.raises(AssertionError, match="want a plain int, got a AlwaysEqual, a subclass"):
+    with pytest.raises(AssertionError, match="want a plain int, got an AlwaysEqual, a subclass"):
         checks.check_type(AlwaysEqual(3), int)
     with pytest.raises(AssertionError, match="want a plain ndarray"):
         checks.check_type(np.zeros(3).view(FakeArray), np.ndarray)
+
+
+def test_equal_check_compares_containers_exactly():
+    checks.check_equal({"dense": [(4, 2), (2,)]}, {"dense": [(4, 2), (2,)]})
+    checks.check_equal(np.arange(3), np.array([0, 1, 2]))
+    checks.check_equal(3, 3)
+    with pytest.raises(AssertionError, match=r"shapes: want \[\(2, 4\)\], got \[\[2, 4\]\]"):
+        checks.check_equal([[2, 4]], [(2, 4)], name="shapes")
+    with pytest.raises(AssertionError, match="want 'a', got 'b'"):
+        checks.check_equal("b", "a")
+    with pytest.raises(AssertionError, match="extra"):
+        checks.check_equal({"a": 1, "extra": 2}, {"a": 1})
+    with pytest.raises(AssertionError):
+        checks.check_equal(np.zeros((2, 1)), np.zeros(2))
+
+
+def test_equal_check_ignores_notebook_types_that_claim_equality():
+    class AlwaysEqual(dict):
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(AssertionError, match="want {'a': 1}"):
+        checks.check_equal(AlwaysEqual(), {"a": 1})
+
+
+def test_raises_check_reports_no_error_other_errors_and_messages():
+    def scale(images):
+        if np.ndim(images) != 3:
+            raise ValueError(f"expected 3 axes, got shape {np.shape(images)}")
+        return images
+
+    checks.check_raises(ValueError, scale, np.zeros((2, 3)), match=r"\(2, 3\)")
+    with pytest.raises(AssertionError, match=r"scale\(\.\.\.\): want a ValueError, got no error"):
+        checks.check_raises(ValueError, scale, np.zeros((1, 2, 3)))
+    with pytest.raises(AssertionError, match="f: want a ValueError, got a ZeroDivisionError"):
+        checks.check_raises(ValueError, lambda: 1 / 0, name="f")
+    with pytest.raises(AssertionError, match=r"error message: want to contain 'got\$'"):
+        checks.check_raises(ValueError, scale, np.zeros(2), match="got$")
+
+
+@pytest.mark.parametrize("loss, passes", [
+    ("sparse_categorical_crossentropy", True),
+    (keras.losses.SparseCategoricalCrossentropy(), True),
+    (keras.losses.sparse_categorical_crossentropy, True),
+    (keras.losses.SparseCategoricalCrossentropy(from_logits=True), False),
+    ("categorical_crossentropy", False),
+    ("mse", False),
+])
+def test_compiled_check_compares_the_loss_by_value(loss, passes):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss=loss)
+    if passes:
+        checks.check_compiled(model, loss="sparse_categorical_crossentropy")
+    else:
+        with pytest.raises(AssertionError, match="loss: want sparse_categorical_crossentropy"):
+            checks.check_compiled(model, loss="sparse_categorical_crossentropy")
