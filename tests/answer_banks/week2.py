@@ -1,0 +1,5 @@
+"""Week 2 answers."""
+
+from answer_banks import Exercise
+
+EXERCISES = {}

@@ -1,0 +1,5 @@
+"""Week 3 answers."""
+
+from answer_banks import Exercise
+
+EXERCISES = {}

@@ -1,0 +1,5 @@
+"""Week 5 answers."""
+
+from answer_banks import Exercise
+
+EXERCISES = {}
