@@ -49,11 +49,28 @@ def _short_repr(value: Any, limit: int = 60) -> str:
 _VALUE_TYPES = (bool, int, float, complex, str, bytes, np.ndarray, np.generic)
 
 
-def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "value") -> None:
+def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "value",
+               hint: str = "") -> None:
     """Check that ``obj`` is an instance of ``expected``.
 
     For numbers, strings and arrays the type must be a plain one (from Python or NumPy),
     not a subclass written in the notebook, which could make any comparison pass.
+
+    Parameters
+    ----------
+    obj : object
+        The value to check.
+    expected : type or tuple of type
+        The accepted type or types.
+    name : str, default 'value'
+        What is checked, as the message should call it.
+    hint : str, default ""
+        A sentence appended to the message, saying how to fix the mistake.
+
+    Raises
+    ------
+    AssertionError
+        If ``obj`` has another type, or is a value type defined outside Python and NumPy.
 
     Examples
     --------
@@ -74,7 +91,7 @@ def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "valu
     names = expected.__name__ if isinstance(expected, type) else " or ".join(
         t.__name__ for t in expected)
     if not isinstance(obj, expected):
-        _fail(name, _a(names), f"{_a(type(obj).__name__)} ({_short_repr(obj)})")
+        _fail(name, _a(names), f"{_a(type(obj).__name__)} ({_short_repr(obj)})", hint)
     if isinstance(obj, _VALUE_TYPES) and not _is_plain(obj):
         _fail(name, f"a plain {names}", f"{_a(type(obj).__name__)}, a subclass",
               f"Return a plain {names}.")
@@ -190,6 +207,20 @@ def check_raises(error: type[BaseException], function: Any, *args: Any, name: st
 def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "array") -> None:
     """Check an array's shape; ``None`` in ``expected`` matches any size.
 
+    Parameters
+    ----------
+    array : array_like
+        The array to check.
+    expected : sequence of int or None
+        The wanted shape; ``None`` matches any size on that axis.
+    name : str, default 'array'
+        What is checked, as the message should call it.
+
+    Raises
+    ------
+    AssertionError
+        If the number of axes or a fixed size differs.
+
     Examples
     --------
     >>> import numpy as np
@@ -211,6 +242,20 @@ def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "arra
 def check_dtype(array: Any, expected: Any, *, name: str = "array") -> None:
     """Check an array's dtype, for example ``"float32"``.
 
+    Parameters
+    ----------
+    array : array_like
+        The array to check.
+    expected : str or numpy.dtype
+        The wanted dtype, such as ``"float32"``.
+    name : str, default 'array'
+        What is checked, as the message should call it.
+
+    Raises
+    ------
+    AssertionError
+        If the dtype differs; the message says how to convert.
+
     Examples
     --------
     >>> import numpy as np
@@ -227,6 +272,20 @@ def check_dtype(array: Any, expected: Any, *, name: str = "array") -> None:
 def check_range(array: Any, low: float, high: float, *, name: str = "array") -> None:
     """Check that every value lies in ``[low, high]``.
 
+    Parameters
+    ----------
+    array : array_like
+        The values to check.
+    low, high : float
+        The inclusive bounds.
+    name : str, default 'array'
+        What is checked, as the message should call it.
+
+    Raises
+    ------
+    AssertionError
+        If a value lies outside ``[low, high]``.
+
     Examples
     --------
     >>> check_range([0.0, 255.0], 0.0, 1.0, name="pixels")
@@ -241,8 +300,27 @@ def check_range(array: Any, low: float, high: float, *, name: str = "array") -> 
 
 
 def check_close(got: Any, want: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
-                name: str = "value") -> None:
+                name: str = "value", hint: str = "") -> None:
     """Check that ``got`` equals ``want`` within tolerances, elementwise.
+
+    Parameters
+    ----------
+    got : array_like
+        The value the student's code produced.
+    want : array_like
+        The expected value, of the same shape.
+    rtol, atol : float
+        Relative and absolute tolerances, as in ``numpy.allclose``.
+    name : str, default 'value'
+        What is checked, as the message should call it.
+    hint : str, default ""
+        A sentence appended to the message, saying how to fix the mistake.
+
+    Raises
+    ------
+    AssertionError
+        If the shapes differ or an element lies outside the tolerance; the message shows
+        the worst element.
 
     Examples
     --------
@@ -259,14 +337,30 @@ def check_close(got: Any, want: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
     if not np.allclose(got_array, want_array, rtol=rtol, atol=atol):
         if want_array.size == 1:
             _fail(name, float(want_array), f"{float(got_array)} (tolerance rtol={rtol}, "
-                  f"atol={atol})")
+                  f"atol={atol})", hint)
         worst = int(np.argmax(np.abs(got_array - want_array)))
         _fail(name, f"{want_array.flat[worst]} at flat index {worst}",
-              f"{got_array.flat[worst]}")
+              f"{got_array.flat[worst]}", hint)
 
 
 def check_at_least(value: float, minimum: float, *, name: str = "value", hint: str = "") -> None:
     """Check that ``value >= minimum``, for outcomes such as test accuracy.
+
+    Parameters
+    ----------
+    value : float
+        The outcome reached (NaN fails).
+    minimum : float
+        The smallest value that passes.
+    name : str, default 'value'
+        What is checked, as the message should call it.
+    hint : str, default ""
+        A sentence appended to the message, saying how to improve.
+
+    Raises
+    ------
+    AssertionError
+        If ``value`` is below ``minimum`` or NaN.
 
     Examples
     --------
@@ -281,6 +375,18 @@ def check_at_least(value: float, minimum: float, *, name: str = "value", hint: s
 
 def check_layers(model: Any, expected: Sequence[str]) -> None:
     """Check a model's layer classes, in order, by class name.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model whose ``layers`` are checked.
+    expected : sequence of str
+        Layer class names in order, without the ``Input``.
+
+    Raises
+    ------
+    AssertionError
+        If the classes or their order differ.
 
     Examples
     --------
@@ -303,6 +409,20 @@ def check_layer(layer: Any, *, name: str = "layer", **expected: Any) -> None:
     """Check entries of a layer's ``get_config()``, such as units or activation.
 
     Tuples and lists compare equal, so ``kernel_size=(3, 3)`` matches ``[3, 3]``.
+
+    Parameters
+    ----------
+    layer : keras.layers.Layer
+        The layer to check.
+    name : str, default 'layer'
+        What is checked, as the message should call it.
+    **expected
+        Settings from ``layer.get_config()`` and their wanted values.
+
+    Raises
+    ------
+    AssertionError
+        If a setting is missing or has another value.
 
     Examples
     --------
@@ -327,6 +447,20 @@ def check_layer(layer: Any, *, name: str = "layer", **expected: Any) -> None:
 
 def check_param_count(model: Any, expected: int, *, trainable: int | None = None) -> None:
     """Check a built model's total (and optionally trainable) parameter count.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model.
+    expected : int
+        The wanted total number of parameters.
+    trainable : int, optional
+        The wanted number of trainable parameters.
+
+    Raises
+    ------
+    AssertionError
+        If a count differs.
 
     Examples
     --------
@@ -474,6 +608,20 @@ def check_compiled(model: Any, *, optimizer: str | None = None,
 
 def check_history(history: Any, *, epochs: int | None = None, keys: Iterable[str] = ()) -> None:
     """Check the ``History`` that ``fit()`` returned: epochs run and metrics recorded.
+
+    Parameters
+    ----------
+    history : keras.callbacks.History
+        What ``fit()`` returned.
+    epochs : int, optional
+        The number of epochs that must have run.
+    keys : iterable of str, default ()
+        Metrics the history must hold, such as ``"val_loss"``.
+
+    Raises
+    ------
+    AssertionError
+        If ``history`` is not a History, a key is missing or the epoch count differs.
 
     Examples
     --------

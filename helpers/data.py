@@ -85,6 +85,18 @@ def load_digits(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
     Returns ``float32`` images of shape ``(n, 8, 8)`` with values in 0..16 and
     ``int64`` labels 0-9.
 
+    Parameters
+    ----------
+    test_size : int or float, default 0.2
+        Test examples: a count, or a fraction of the data set.
+    seed : int, default 0
+        Seed of the shuffled, class-stratified split.
+
+    Returns
+    -------
+    tuple
+        ``(x_train, y_train), (x_test, y_test)``.
+
     Examples
     --------
     >>> (x_train, y_train), (x_test, y_test) = load_digits()
@@ -99,6 +111,18 @@ def load_digits(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
 
 def load_iris(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
     """Load the Iris flowers: 150 rows of 4 ``float32`` measurements in cm, labels 0-2.
+
+    Parameters
+    ----------
+    test_size : int or float, default 0.2
+        Test examples: a count, or a fraction of the data set.
+    seed : int, default 0
+        Seed of the shuffled, class-stratified split.
+
+    Returns
+    -------
+    tuple
+        ``(x_train, y_train), (x_test, y_test)``.
 
     Examples
     --------
@@ -116,6 +140,18 @@ def load_diabetes(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
 
     Features come scaled by scikit-learn (mean 0, unit norm per column) as
     ``float32``; the target is the ``float32`` disease progression after one year.
+
+    Parameters
+    ----------
+    test_size : int or float, default 0.2
+        Test examples: a count, or a fraction of the data set.
+    seed : int, default 0
+        Seed of the shuffled, class-stratified split.
+
+    Returns
+    -------
+    tuple
+        ``(x_train, y_train), (x_test, y_test)``.
 
     Examples
     --------

@@ -44,6 +44,14 @@ def plot_learning_curves(history: Any, *, metric: str = "loss", ax: plt.Axes | N
         What ``fit()`` returned, or its ``.history`` dict.
     metric : str, default "loss"
         Key to plot; ``"val_" + metric`` is added when present.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, optional
+        Title of the axes; by default "<metric> per epoch".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
@@ -73,7 +81,19 @@ def plot_image_grid(images: Any, *, labels: Sequence[Any] | None = None,
     Parameters
     ----------
     images : array of shape (n, h, w) or (n, h, w, 1)
+        Grayscale images.
     labels, predictions : sequences of length n, optional
+        Shown above each image; a prediction that differs from its label is red.
+    ncols : int, default 10
+        Images per row.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, default "Images"
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
 
     Examples
     --------
@@ -113,6 +133,26 @@ def plot_weight_histograms(model: Any, *, bins: int = 50, ax: plt.Axes | None = 
                            title: str = "Kernel weights per layer") -> plt.Axes:
     """Overlay a histogram of each layer's kernel (its first weight array).
 
+    Parameters
+    ----------
+    model : keras.Model
+        A built model; layers without weights are skipped.
+    bins : int, default 50
+        Bins of each histogram.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, default "Kernel weights per layer"
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If no layer holds weights.
+
     Examples
     --------
     >>> from tensorflow import keras
@@ -142,6 +182,26 @@ def plot_filters(kernel: Any, *, ncols: int = 8, ax: plt.Axes | None = None,
 
     Filters are averaged over input channels and each is scaled to its own range.
 
+    Parameters
+    ----------
+    kernel : array of shape (h, w, in, out)
+        A ``Conv2D`` kernel, in Keras's layout.
+    ncols : int, default 8
+        Filters per row.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, default "Convolution filters"
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``kernel`` does not have 4 axes.
+
     Examples
     --------
     >>> import numpy as np
@@ -169,6 +229,26 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, *,
                           ax: plt.Axes | None = None,
                           title: str = "Confusion matrix") -> plt.Axes:
     """Draw counts of true (rows) against predicted (columns) integer labels.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequences of int
+        True and predicted labels, of the same length.
+    class_names : sequence of str, optional
+        Tick labels; by default the label numbers.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, default "Confusion matrix"
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If the two label sequences differ in length.
 
     Examples
     --------

@@ -57,6 +57,13 @@ def build_base_network() -> Any:
 def train_base_network(*, seed: int = 0, epochs: int = EPOCHS) -> tuple[Any, float]:
     """Train the base network on digits 0-4 of the MNIST sample.
 
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the weights, the shuffling and the train/test split.
+    epochs : int, default EPOCHS
+        Training epochs.
+
     Returns
     -------
     model : keras.Sequential
@@ -80,7 +87,17 @@ def train_base_network(*, seed: int = 0, epochs: int = EPOCHS) -> tuple[Any, flo
 
 
 def save_base_network(model: Any, accuracy: float, path: Path = ASSET_PATH) -> None:
-    """Save the network without optimizer state (smaller), with its accuracy beside it."""
+    """Save the network without optimizer state (smaller), with its accuracy beside it.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained base network.
+    accuracy : float
+        Its test accuracy, written to the JSON file beside the model.
+    path : pathlib.Path, default ASSET_PATH
+        Where the ``.keras`` file goes; the metadata goes to the same name with ``.json``.
+    """
     from tensorflow import keras
 
     plain = keras.models.clone_model(model)

@@ -41,26 +41,27 @@ class Plan:
 
     setup: list[str]
     solutions: dict[str, str]  # grade id -> reference source
-    between: dict[str, list[str]]  # cells between a solution and its test (and after it)
+    between: dict[str, list[str]]  # cells between a solution and its test
     tests: dict[str, str]  # grade id of the solution -> test source, hidden tests included
+    after: dict[str, list[str]]  # cells after the test, up to the next exercise
 
 
 def read_plan(week: str) -> Plan:
     notebook = nbformat.read(ROOT / "solutions" / week / "assignment.ipynb", as_version=4)
-    plan, current = Plan([], {}, {}, {}), None
+    plan, current = Plan([], {}, {}, {}, {}), None
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
             current = grade_id(cell)
-            plan.solutions[current], plan.between[current] = cell.source, []
+            plan.solutions[current], plan.between[current], plan.after[current] = cell.source, [], []
         elif meta.get("grade"):
             plan.tests[current] = HIDDEN_MARKERS.sub("", cell.source)
         elif current is None:
             plan.setup.append(cell.source)
-        elif current not in plan.tests:
-            plan.between[current].append(cell.source)
+        else:
+            (plan.after if current in plan.tests else plan.between)[current].append(cell.source)
     return plan
 
 
@@ -131,6 +132,9 @@ def run_bank(week: str, folder: Path) -> dict[tuple[str, str, str], Outcome]:
             if reference.answer_error or reference.test_error:
                 raise RuntimeError(f"the reference solution of {name} fails its test: "
                                    f"{reference.answer_error or reference.test_error}")
+            for cell in plan.after[name]:
+                if error := kernel.run(cell):
+                    raise RuntimeError(f"a cell after {name}'s test failed: {error}")
     finally:
         kernel.close()
     return results

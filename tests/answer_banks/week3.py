@@ -1,5 +1,246 @@
-"""Week 3 answers."""
+"""Week 3 answers: saving and loading."""
 
 from answer_banks import Exercise
 
-EXERCISES = {}
+_TRAIN = '''
+helpers.set_seed({seed})
+model = build_model()
+history = model.fit(x_train, y_train, epochs={epochs}, batch_size=32, {validation}, verbose=0,
+                    callbacks={callbacks})
+'''
+
+
+def _train(seed=0, epochs=6, validation="validation_split=0.1",
+           callbacks="[make_epoch_checkpoint(WORK_DIR), make_best_checkpoint(WORK_DIR)]"):
+    return _TRAIN.format(seed=seed, epochs=epochs, validation=validation, callbacks=callbacks)
+
+
+_SAVE = '''
+def save_and_reload(model, path):
+    {check_before}
+    model.save(path)
+    {check_after}
+    return {load}
+'''
+_CHECK = 'if not str(path).endswith(".keras"):\n        raise ValueError(f"want a .keras path, got {path}")'
+
+
+def _save(check_before=_CHECK, check_after="", load="keras.models.load_model(path)"):
+    return _SAVE.format(check_before=check_before, check_after=check_after, load=load)
+
+
+_RESUME = '''
+def resume_training(path, images, labels, epochs):
+    {load}
+    model.fit(images, labels, epochs={epochs}, batch_size=32, verbose=0)
+    {save}
+    return model
+'''
+
+
+def _resume(load="model = keras.models.load_model(path)", epochs="epochs", save="model.save(path)"):
+    return _RESUME.format(load=load, epochs=epochs, save=save)
+
+
+_LIST = '''
+def list_weights(path):
+    layers = {{}}
+    with h5py.File(path, "r") as file:
+        for name in file["layers"]:
+            variables = file["layers"][name]["vars"]
+            shapes = [{shape} for index in {order}]
+            if shapes or {keep_empty}:
+                layers[name] = shapes
+    return layers
+'''
+
+
+def _list(shape="tuple(variables[index].shape)", order="sorted(variables, key=int)", keep_empty=False):
+    return _LIST.format(shape=shape, order=order, keep_empty=keep_empty)
+
+
+EXERCISES = {
+    "w3_make_epoch_checkpoint": Exercise(
+        correct={
+            "os.path.join and {epoch:02}": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "epoch_{epoch:02}.weights.h5"),
+                                           save_weights_only=True)
+''',
+            "f-string with escaped braces": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(filepath=f"{folder}/epoch_{{epoch:02d}}.weights.h5",
+                                           save_weights_only=True, save_freq="epoch", verbose=False)
+''',
+        },
+        wrong={
+            "no zero padding": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "epoch_{epoch}.weights.h5"), save_weights_only=True)
+''',
+            "one file for every epoch": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "epoch.weights.h5"), save_weights_only=True)
+''',
+            "three digits": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "epoch_{epoch:03d}.weights.h5"), save_weights_only=True)
+''',
+            "prints a line per save": '''
+def make_epoch_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "epoch_{epoch:02d}.weights.h5"),
+                                           save_weights_only=True, verbose=1)
+''',
+        },
+    ),
+    "w3_make_best_checkpoint": Exercise(
+        correct={
+            "mode left at auto": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.weights.h5"), monitor="val_accuracy",
+                                           save_best_only=True, save_weights_only=True)
+''',
+            "a Path": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(Path(folder) / "best.weights.h5", monitor="val_accuracy", mode="max",
+                                           save_best_only=True, save_weights_only=True, save_freq="epoch", verbose=0)
+''',
+        },
+        wrong={
+            "monitors val_loss": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.weights.h5"), save_best_only=True, save_weights_only=True)
+''',
+            "min mode": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.weights.h5"), monitor="val_accuracy", mode="min",
+                                           save_best_only=True, save_weights_only=True)
+''',
+            "saves every epoch": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.weights.h5"), monitor="val_accuracy",
+                                           save_weights_only=True)
+''',
+            "monitors the training accuracy": '''
+def make_best_checkpoint(folder):
+    return keras.callbacks.ModelCheckpoint(os.path.join(folder, "best.weights.h5"), monitor="accuracy",
+                                           save_best_only=True, save_weights_only=True)
+''',
+        },
+    ),
+    "w3_train": Exercise(
+        before="shutil.rmtree(WORK_DIR, ignore_errors=True)\nWORK_DIR.mkdir()",
+        correct={
+            "another seed, callbacks in the other order": _train(
+                seed=1, callbacks="[make_best_checkpoint(WORK_DIR), make_epoch_checkpoint(WORK_DIR)]"),
+            "callbacks made first": '''
+every_epoch, best_only = make_epoch_checkpoint(WORK_DIR), make_best_checkpoint(WORK_DIR)
+helpers.set_seed(0)
+model = build_model()
+history = model.fit(x=x_train, y=y_train, batch_size=32, epochs=6, verbose=0, validation_split=0.1,
+                    shuffle=True, callbacks=[every_epoch, best_only])
+''',
+        },
+        wrong={
+            "five epochs": _train(epochs=5),
+            "best epoch chosen on the test set": _train(validation="validation_data=(x_test, y_test)"),
+            "only the best checkpoint": _train(callbacks="[make_best_checkpoint(WORK_DIR)]"),
+            "no validation": _train(validation="shuffle=True"),
+        },
+    ),
+    "w3_restore_weights": Exercise(
+        correct={
+            "str path": '''
+def restore_weights(path):
+    restored = build_model()
+    restored.load_weights(str(path))
+    return restored
+''',
+            "os.fspath": '''
+def restore_weights(path):
+    fresh = build_model()
+    fresh.load_weights(os.fspath(path), skip_mismatch=False)
+    return fresh
+''',
+        },
+        wrong={
+            "loads into the trained model": '''
+def restore_weights(path):
+    model.load_weights(path)
+    return model
+''',
+            "never loads": '''
+def restore_weights(path):
+    return build_model()
+''',
+            "always the best file": '''
+def restore_weights(path):
+    fresh = build_model()
+    fresh.load_weights(WORK_DIR / "best.weights.h5")
+    return fresh
+''',
+        },
+    ),
+    # A legacy .h5 save (a wrong answer) changes the model: a later .keras save loses the
+    # optimizer's step count (Keras 3.15), so each answer gets a freshly trained model.
+    "w3_save_and_reload": Exercise(
+        rerun=("w3_train",),
+        before='(WORK_DIR / "digits.h5").unlink(missing_ok=True)',
+        correct={
+            "pathlib suffix and keras.models functions": '''
+def save_and_reload(model, path):
+    if Path(path).suffix != ".keras":
+        raise ValueError(f"expected a .keras file, received {path}")
+    keras.models.save_model(model, path)
+    return keras.models.load_model(path)
+''',
+            "os.fspath and overwrite": _save(
+                check_before='if not os.fspath(path).endswith(".keras"):\n        raise ValueError("not a .keras path: " + str(path))',
+                load="tf.keras.models.load_model(path, compile=True)"),
+        },
+        wrong={
+            "checks the path after saving": _save(check_before="", check_after=_CHECK),
+            "no path check": _save(check_before=""),
+            "returns the original": _save(load="model"),
+            "reloads without the optimizer": _save(load="keras.models.load_model(path, compile=False)"),
+        },
+    ),
+    "w3_resume_training": Exercise(
+        correct={
+            "keras.models functions": _resume(load="model = keras.models.load_model(path)",
+                                    save="keras.models.save_model(model, path)"),
+            "str path": _resume(load="model = tf.keras.models.load_model(str(path))", save="model.save(str(path))"),
+        },
+        wrong={
+            "recompiles after loading": _resume(load=(
+                'model = keras.models.load_model(path)\n'
+                '    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])')),
+            "does not save": _resume(save="pass"),
+            "starts from a new model": _resume(load="model = build_model()"),
+            "one epoch": _resume(epochs=1),
+        },
+    ),
+    "w3_list_weights": Exercise(
+        correct={
+            "by index": _list(order="range(len(variables))", shape="tuple(variables[str(index)].shape)"),
+            "visititems": '''
+import re
+
+def list_weights(path):
+    found = {}
+    def visit(name, item):
+        match = re.fullmatch(r"layers/([^/]+)/vars/(\\d+)", name)
+        if match and isinstance(item, h5py.Dataset):
+            found.setdefault(match[1], []).append((int(match[2]), item.shape))
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
+    return {layer: [tuple(shape) for _, shape in sorted(entries)] for layer, entries in found.items()}
+''',
+        },
+        wrong={
+            "indexes sorted as text": _list(order="sorted(variables)"),
+            "layers without variables kept": _list(keep_empty=True),
+            "shapes as lists": _list(shape="list(variables[index].shape)"),
+        },
+    ),
+}

@@ -1,5 +1,302 @@
-"""Week 4 answers."""
+"""Week 4 answers: transfer learning."""
 
 from answer_banks import Exercise
 
-EXERCISES = {}
+_HEAD = '''
+helpers.set_seed({seed})
+extractor = make_feature_extractor(pretrained.load_base_network())
+{freeze}
+model = compile_for_transfer(build_transfer_model(extractor), 0.01)
+model.fit({x}, {y}, epochs={epochs}, batch_size=32, verbose=0)
+head_accuracy = {accuracy}
+'''
+
+
+def _head(seed=0, freeze="", x="x_few", y="y_few", epochs=30,
+          accuracy='model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]'):
+    return _HEAD.format(seed=seed, freeze=freeze, x=x, y=y, epochs=epochs, accuracy=accuracy)
+
+
+_UNFREEZE = '''
+def unfreeze_top(extractor, first_layer="conv_2"):
+    {whole}
+    names = [layer.name for layer in extractor.layers]
+    start = names.index({first}){offset}
+    for index, layer in enumerate(extractor.layers):
+        layer.trainable = index >= start{batch_norm}
+'''
+
+
+def _unfreeze(whole="extractor.trainable = True", first="first_layer", offset="",
+              batch_norm=" and not isinstance(layer, keras.layers.BatchNormalization)"):
+    return _UNFREEZE.format(whole=whole, first=first, offset=offset, batch_norm=batch_norm)
+
+
+_FINE_TUNE = '''
+def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
+    {unfreeze}
+    {compile}
+    return model.fit(images, labels, epochs={epochs}, batch_size=32, verbose=0)
+'''
+
+
+def _fine_tune(unfreeze="unfreeze_top(extractor)",
+               compile="compile_for_transfer(model, learning_rate)", epochs="epochs"):
+    return _FINE_TUNE.format(unfreeze=unfreeze, compile=compile, epochs=epochs)
+
+
+_BEAT = '''
+helpers.set_seed({seed})
+{tune}
+fine_tuned_accuracy = {accuracy}
+'''
+
+
+def _beat(seed=0, tune="fine_tune(model, extractor, x_few, y_few)",
+          accuracy='model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]'):
+    return _BEAT.format(seed=seed, tune=tune, accuracy=accuracy)
+
+
+EXERCISES = {
+    "w4_prepare_digits": Exercise(
+        correct={
+            "mask check, divide after the channel axis": '''
+def prepare_digits(images, labels):
+    labels = np.asarray(labels)
+    if np.any((labels < 5) | (labels > 9)):
+        raise ValueError(f"labels must be digits 5-9, got {sorted(set(labels.tolist()))}")
+    return np.asarray(images).astype("float32")[..., None] / 255.0, labels - 5
+''',
+            "set check and expand_dims": '''
+def prepare_digits(images, labels):
+    if not set(np.unique(labels).tolist()) <= {5, 6, 7, 8, 9}:
+        raise ValueError("expected only the digits 5 to 9")
+    x = np.expand_dims(np.asarray(images) / 255, -1).astype(np.float32)
+    return x, np.asarray(labels) - 5
+''',
+        },
+        wrong={
+            "no label check": '''
+def prepare_digits(images, labels):
+    return (images / 255.0).astype(np.float32)[..., None], labels - 5
+''',
+            "checks only digits below 5": '''
+def prepare_digits(images, labels):
+    if labels.min() < 5:
+        raise ValueError(labels.min())
+    return (images / 255.0).astype(np.float32)[..., None], labels - 5
+''',
+            "no channel axis": '''
+def prepare_digits(images, labels):
+    if labels.min() < 5 or labels.max() > 9:
+        raise ValueError(labels)
+    return (images / 255.0).astype(np.float32), labels - 5
+''',
+            "shifted by 4": '''
+def prepare_digits(images, labels):
+    if labels.min() < 5 or labels.max() > 9:
+        raise ValueError(labels)
+    return (images / 255.0).astype(np.float32)[..., None], labels - 4
+''',
+        },
+    ),
+    "w4_make_feature_extractor": Exercise(
+        correct={
+            "freeze each layer": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    extractor = keras.Model(inputs=base.inputs[0], outputs=base.get_layer(layer_name).output)
+    for layer in extractor.layers:
+        layer.trainable = False
+    return extractor
+''',
+            "find the layer by name": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    cut = next(layer for layer in base.layers if layer.name == layer_name)
+    extractor = keras.Model(base.inputs[0], cut.output)
+    extractor.trainable = False
+    return extractor
+''',
+        },
+        wrong={
+            "not frozen": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    return keras.Model(base.inputs[0], base.get_layer(layer_name).output)
+''',
+            "always flatten": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    extractor = keras.Model(base.inputs[0], base.get_layer("flatten").output)
+    extractor.trainable = False
+    return extractor
+''',
+            "a new untrained base": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    fresh = pretrained.build_base_network()
+    extractor = keras.Model(fresh.inputs[0], fresh.get_layer(layer_name).output)
+    extractor.trainable = False
+    return extractor
+''',
+            "the layer's input": '''
+def make_feature_extractor(base, layer_name="flatten"):
+    extractor = keras.Model(base.inputs[0], base.get_layer(layer_name).input)
+    extractor.trainable = False
+    return extractor
+''',
+        },
+    ),
+    "w4_build_transfer_model": Exercise(
+        correct={
+            "keywords and a named model": '''
+def build_transfer_model(extractor, num_classes=5):
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(units=num_classes, activation=keras.activations.softmax,
+                                 name="head")(extractor(inputs, training=False))
+    return keras.Model(inputs=inputs, outputs=outputs, name="transfer")
+''',
+            "head made first": '''
+def build_transfer_model(extractor, num_classes=5):
+    head = keras.layers.Dense(num_classes, activation="softmax", name="head")
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, head(extractor(inputs, training=False)))
+''',
+        },
+        wrong={
+            "a new extractor": '''
+def build_transfer_model(extractor, num_classes=5):
+    own = make_feature_extractor(pretrained.load_base_network())
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax", name="head")(own(inputs, training=False)))
+''',
+            "hard-coded 5 classes": '''
+def build_transfer_model(extractor, num_classes=5):
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(5, activation="softmax", name="head")(extractor(inputs, training=False)))
+''',
+            "head without softmax": '''
+def build_transfer_model(extractor, num_classes=5):
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(num_classes, name="head")(extractor(inputs, training=False)))
+''',
+            "relu head": '''
+def build_transfer_model(extractor, num_classes=5):
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="relu", name="head")(extractor(inputs, training=False)))
+''',
+        },
+    ),
+    "w4_compile_for_transfer": Exercise(
+        correct={
+            "loss and metric objects": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    return model
+''',
+            "loss function": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(tf.keras.optimizers.Adam(learning_rate=learning_rate),
+                  keras.losses.sparse_categorical_crossentropy, metrics=["accuracy"])
+    return model
+''',
+        },
+        wrong={
+            "from_logits on a softmax model": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+''',
+            "one-hot loss": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+            "default learning rate": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+            "returns nothing": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+''',
+        },
+    ),
+    "w4_train_head": Exercise(
+        correct={
+            "accuracy by hand": _head(
+                accuracy="float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))"),
+            "another seed": _head(seed=1),
+        },
+        wrong={
+            "all 2,000 labels": _head(x="prepare_digits(x_train_raw, y_train_raw)[0]",
+                                      y="prepare_digits(x_train_raw, y_train_raw)[1]"),
+            "extractor left trainable": _head(freeze="extractor.trainable = True"),
+            "10 epochs": _head(epochs=10),
+            "accuracy on the training images": _head(
+                accuracy='model.evaluate(x_few, y_few, verbose=0, return_dict=True)["accuracy"]'),
+        },
+    ),
+    "w4_unfreeze_top": Exercise(
+        correct={
+            "index slice": _unfreeze(),
+            "flag that turns on": '''
+def unfreeze_top(extractor, first_layer="conv_2"):
+    extractor.trainable = True
+    reached = False
+    for layer in extractor.layers:
+        reached = reached or layer.name == first_layer
+        layer.trainable = reached
+    for layer in extractor.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+''',
+        },
+        wrong={
+            "batch normalisation unfrozen": _unfreeze(batch_norm=""),
+            "extractor left frozen": _unfreeze(whole="pass"),
+            "from the layer after first_layer": _unfreeze(offset=" + 1"),
+            "always conv_2": _unfreeze(first='"conv_2"'),
+        },
+    ),
+    "w4_fine_tune": Exercise(
+        correct={
+            "keywords": '''
+def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
+    unfreeze_top(extractor, first_layer="conv_2")
+    model = compile_for_transfer(model, learning_rate=learning_rate)
+    history = model.fit(x=images, y=labels, batch_size=32, epochs=epochs, verbose=0, shuffle=True)
+    return history
+''',
+            "returns model.history": '''
+def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
+    unfreeze_top(extractor)
+    compile_for_transfer(model, learning_rate)
+    model.fit(images, labels, epochs=epochs, batch_size=32, verbose=0)
+    return model.history
+''',
+        },
+        wrong={
+            "no recompile": _fine_tune(compile="pass"),
+            "hard-coded learning rate": _fine_tune(compile="compile_for_transfer(model, 1e-3)"),
+            "never unfreezes": _fine_tune(unfreeze="pass"),
+            "unfreezes everything": _fine_tune(unfreeze="extractor.trainable = True"),
+            "hard-coded epochs": _fine_tune(epochs=15),
+        },
+    ),
+    "w4_beat_baseline": Exercise(
+        rerun=("w4_train_head",),
+        correct={
+            "accuracy by hand": _beat(
+                accuracy="float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))"),
+            "defaults spelled out": _beat(
+                seed=1, tune="fine_tune(model, extractor, x_few, y_few, learning_rate=1e-4, epochs=15)"),
+        },
+        wrong={
+            "no fine-tuning": _beat(tune="pass", accuracy="head_accuracy"),
+            "fine-tuned on the test set": _beat(tune="fine_tune(model, extractor, x_test, y_test)"),
+            "too high a learning rate": _beat(tune="fine_tune(model, extractor, x_few, y_few, learning_rate=0.01)"),
+            "50 epochs": _beat(tune="fine_tune(model, extractor, x_few, y_few, epochs=50)"),
+        },
+    ),
+}
