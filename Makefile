@@ -25,10 +25,13 @@ help:
 	@echo "           GRADE_OPTIONS='--timeout 600 --memory 4 --cell-timeout 120 --student ID'"
 	@echo "make bench      time each notebook and one graded submission"
 
+# EXTRAS=dev,postgres also installs the PostgreSQL driver (CI does; see .ci/run).
+EXTRAS ?= dev
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 # Containers often run as root, which Jupyter refuses without --allow-root.

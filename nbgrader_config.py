@@ -3,11 +3,10 @@
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                     ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
-                                    LimitOutput, OverwriteCells, OverwriteKernelspec,
-                                    SaveAutoGrades)
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec)
 
 from grader.preprocessors import (DropBadGradeMetadata, GuardedExecute, SanitiseFeedback,
-                                  ShortTestTracebacks)
+                                  SaveAutoGradesAtOnce, ShortTestTracebacks)
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -15,7 +14,7 @@ c.CourseDirectory.course_id = "tf2-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
 # The gradebook defaults to SQLite beside this file; a large class can set
-# c.CourseDirectory.db_url = "postgresql://user@host/gradebook"
+# c.CourseDirectory.db_url = "postgresql://user@host/gradebook" (pip install -e '.[postgres]')
 
 # TensorFlow needs about 5 s to import and build a first model: allow for it.
 c.Execute.timeout = 120
@@ -26,9 +25,10 @@ c.Execute.interrupt_on_timeout = True
 # kernel or ignores interrupts costs only the cells after it, and before each test cell the
 # check helpers and numpy are restored and warnings silenced (see grader/kernel_guard.py).
 # `python -m grader` records grades with this same pipeline, GuardedExecute swapped for
-# grader.preprocessors.ReplayOutputs (see grader/config.py).
+# grader.preprocessors.ReplayOutputs (see grader/config.py). SaveAutoGradesAtOnce writes each
+# notebook's scores in one transaction, so a gradebook server lost halfway leaves none.
 c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       LimitOutput, SaveAutoGradesAtOnce, AssignLatePenalties,
                                        CheckCellMetadata]
 # Each module is restored with every module below it (numpy._core..., helpers.checks).
 c.GuardedExecute.guarded_modules = ["builtins", "math", "operator", "numpy", "numpy.testing",

@@ -31,10 +31,14 @@ def run_nbgrader(course: Path, *args: str, timeout: float = 900) -> subprocess.C
     return result
 
 
-def make_course_copy(destination: Path, weeks: list[str]) -> Path:
-    """Copy the config and the given weeks' sources, and register them in a new gradebook."""
+def make_course_copy(destination: Path, weeks: list[str], db_url: str | None = None) -> Path:
+    """Copy the config and the given weeks' sources, and register them in a new gradebook
+    (SQLite beside the config, or the database at ``db_url``)."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", destination)
+    if db_url:
+        with open(destination / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     for week in weeks:
         shutil.copytree(ROOT / "solutions" / week, destination / "solutions" / week)
         run_nbgrader(destination, "generate_assignment", week, "--force")

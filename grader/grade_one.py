@@ -104,6 +104,8 @@ def _write_course(job: Job) -> Path:
 def _autograde_command(job: Job, course: Path, box: Box, cgroup: PidsCgroup | None) -> list[str]:
     command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
                f"--student={job.student}", "--force", f"--CourseDirectory.root={course}",
+               # the private course's own gradebook, whatever the course's config names
+               f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
                f"--Execute.timeout={job.limits.cell_seconds}"]
     if len(job.notebooks) == 1:
         command.append(f"--notebook={next(iter(job.notebooks))}")

@@ -20,7 +20,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Bool, Dict, List, Unicode
 
 GUARD_INSTALL = "__import__('grader.kernel_guard').kernel_guard.install({modules!r}, {aliases!r})"
@@ -123,6 +123,42 @@ class GuardedExecute(Execute):
         if result.get("status") != "ok":
             raise GuardError("the grader could not restore the test environment: "
                              f"{result.get('ename', result.get('status'))}: {result.get('evalue', '')}")
+
+
+class _DeferredCommits:
+    """A database session whose commit() only flushes, so the caller commits once at the end."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
+
+    def commit(self) -> None:
+        self._session.flush()
+
+
+class SaveAutoGradesAtOnce(SaveAutoGrades):
+    """nbgrader's SaveAutoGrades, writing a notebook's scores and comments in one transaction.
+
+    nbgrader commits after every cell, so a gradebook server that goes away halfway leaves a
+    notebook with some scores from this run and some from before; here it keeps all or none.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook:
+            session = self.gradebook.db
+            self.gradebook.db = _DeferredCommits(session)
+            try:
+                nb, resources = NbGraderPreprocessor.preprocess(self, nb, resources)
+            finally:
+                self.gradebook.db = session
+            session.commit()
+        return nb, resources
 
 
 class DropBadGradeMetadata(NbGraderPreprocessor):

@@ -23,20 +23,20 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 import psutil
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
+from sqlalchemy.exc import IntegrityError
 
+from grader import gradebook as gradebook_db
 from grader.config import CourseConfig
 from grader.grade_one import Graded, Job, grade_submission, remove_folder
 from grader.integrity import CourseSnapshot, environment_folders
@@ -45,7 +45,6 @@ from grader.sandbox import Limits, become_subreaper, grading_environment
 from grader.submissions import Submission, is_student_id, read_submission
 
 SOURCE = "solutions"
-BACKUPS = "gradebook-backups"
 LOGS = "grading-logs"
 REPLAY = "grader.preprocessors.ReplayOutputs"
 
@@ -88,20 +87,9 @@ def nbgrader(root: Path, env: dict[str, str], *args: str,
         raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
 
 
-def backup_gradebook(config: CourseConfig, assignment: str) -> Path:
-    """Copy the gradebook (consistently, with SQLite's backup API) before anything changes."""
-    if config.sqlite_path is None:
-        raise GradingError(f"cannot back up the gradebook at {config.db_url}: only SQLite is supported")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    backup = config.root / BACKUPS / f"gradebook-{assignment}-{stamp}.db"
-    backup.parent.mkdir(exist_ok=True)
-    source, target = sqlite3.connect(config.sqlite_path), sqlite3.connect(backup)
-    try:
-        source.backup(target)
-    finally:
-        source.close()
-        target.close()
-    return backup
+OUTPUT_FILES = re.compile(r"grades\.csv|grading-summary-.*\.csv")
+RECORDING_STOPPED = ("while grades were recorded: students nbgrader had finished are recorded in "
+                     "full, the others not at all")
 
 
 def sandbox_template(root: Path, assignment: str, work: Path, env: dict[str, str]) -> dict[str, bytes]:
@@ -185,7 +173,7 @@ class ClassGrader:
             released = nbgrader(self.root, self.env, "generate_assignment", self.assignment, "--force")
             if released.returncode != 0:
                 raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
-            backup = backup_gradebook(self.config, self.assignment)
+            backup = self.backup_gradebook()
             self.graded = self.graded_notebooks()
             snapshot = CourseSnapshot.take(self.root, environment_folders())
             try:
@@ -194,6 +182,7 @@ class ClassGrader:
             except GradingError as error:
                 self.stopped = str(error)
             finally:  # record what was graded, even when a submission stopped the run
+                self.check_gradebook("before recording: nothing from this run was recorded")
                 self.record([result for result in results if result.student in self.submissions])
                 self.check_after_recording(snapshot)
                 self.read_scores(results)
@@ -201,6 +190,22 @@ class ClassGrader:
         finally:
             remove_folder(self.work)
         return results, backup
+
+    def backup_gradebook(self) -> Path:
+        try:
+            gradebook_db.check_reachable(self.config.db_url)
+            return gradebook_db.backup(self.config, self.assignment)
+        except gradebook_db.GradebookError as error:
+            raise GradingError(f"{error}; nothing was graded") from error
+
+    def check_gradebook(self, when: str) -> None:
+        """Stop the run, saying what was recorded, if the gradebook cannot be reached."""
+        try:
+            gradebook_db.check_reachable(self.config.db_url)
+        except gradebook_db.GradebookError as error:
+            raise GradingError(
+                f"{error} {when}. Grade again when it is back: every submission is graded and "
+                "recorded anew") from error
 
     def graded_notebooks(self) -> list[str]:
         """The notebooks of the assignment that carry points (tutorials carry none)."""
@@ -312,8 +317,12 @@ class ClassGrader:
     def check_after_recording(self, snapshot: CourseSnapshot) -> None:
         """Undo any change to the course during recording, other than the gradebook's."""
         gradebook = self.config.sqlite_path
-        changed = [path for path in self._unexpected(snapshot.changes_since(), ("autograded",))
-                   if gradebook is None or not path.name.startswith(gradebook.name)]
+        # What nbgrader and the grader write, in this run or in another run grading another
+        # assignment at the same time, is expected; the check guards the rest of the course.
+        written = ("autograded", "feedback", "course", gradebook_db.BACKUPS)
+        changed = [path for path in self._unexpected(snapshot.changes_since(), written)
+                   if not (gradebook and path.name.startswith(gradebook.name))
+                   and not (path.parent == self.root and OUTPUT_FILES.fullmatch(path.name))]
         if changed:
             lost = snapshot.restore(changed)
             self.problems.append(
@@ -329,16 +338,35 @@ class ClassGrader:
         staged_ok = [result for result in results if self._stage_safely(result)]
         if not staged_ok:
             return
+        self.register_students([result.student for result in staged_ok])
         failed = self._record(staged_ok)
         if failed is None:
+            self.check_gradebook(RECORDING_STOPPED)
             failed = set()
             for result in staged_ok:
                 if self._record([result], only=result.student) is not None:
                     failed.add(result.student)
+        if failed:
+            self.check_gradebook(RECORDING_STOPPED)
         for result in staged_ok:
             if result.student in failed:
                 result.fail("nbgrader could not record it (see its log)")
                 self._record_zero(result.student)
+
+    def register_students(self, students: list[str]) -> None:
+        """Add the students to the gradebook first. Another run recording the same students
+        at the same time (another assignment) may add them too; the loser of that race
+        retries and finds them there."""
+        for attempt in range(5):
+            try:
+                with self.gradebook() as gradebook:
+                    for student in students:
+                        gradebook.update_or_create_student(student)
+                return
+            except (IntegrityError, InvalidEntry):  # nbgrader wraps the IntegrityError
+                time.sleep(0.5 * (attempt + 1))
+        raise GradingError("could not add the students to the gradebook: another run kept "
+                           "adding the same ones")
 
     def _record(self, results: list[Result], only: str = "") -> set[str] | None:
         """Run nbgrader's recording; return who failed, or None if it failed as a whole."""
