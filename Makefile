@@ -25,7 +25,7 @@ help:
 	@echo "           GRADE_OPTIONS='--timeout 600 --memory 4 --cell-timeout 120 --student ID'"
 	@echo "make bench      time each notebook and one graded submission"
 
-# EXTRAS=dev,postgres also installs the PostgreSQL driver (CI does; see .ci/run).
+# EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
 EXTRAS ?= dev
 
 $(STAMP): pyproject.toml

@@ -51,6 +51,7 @@ class Graded:
     failure: str = ""
     problems: dict[str, str] = field(default_factory=dict)  # notebook -> why not executed
     log_path: str = ""
+    log: str = ""  # the log's text, from a cluster worker (the local pool writes log_path)
 
 
 def grade_submission(job: Job) -> Graded:

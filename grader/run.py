@@ -37,6 +37,7 @@ from nbgrader.api import Gradebook, InvalidEntry, MissingEntry
 from sqlalchemy.exc import IntegrityError
 
 from grader import gradebook as gradebook_db
+from grader.cluster import Cluster, ClusterError
 from grader.config import CourseConfig
 from grader.grade_one import Graded, Job, grade_submission, remove_folder
 from grader.integrity import CourseSnapshot, environment_folders
@@ -154,10 +155,14 @@ class ClassGrader:
     """Grade every submission of one assignment; see the module docstring."""
 
     def __init__(self, root: Path, assignment: str, limits: Limits, jobs: int = 1,
-                 isolation: str = "bwrap"):
+                 isolation: str = "bwrap", scheduler: str | None = None):
         self.config = CourseConfig.load(root)
         self.root, self.assignment, self.limits = self.config.root, assignment, limits
         self.jobs, self.isolation = (1 if isolation == "none" else jobs), isolation
+        if scheduler and isolation == "none":
+            raise GradingError("--isolation none grades on this machine, one at a time: it "
+                               "cannot be combined with --scheduler")
+        self.scheduler = scheduler
         self.submissions: dict[str, Submission] = {}
         self.graded_results: dict[str, Graded] = {}
         self.stopped = ""  # why the run stopped before grading everyone, if it did
@@ -241,6 +246,9 @@ class ClassGrader:
                 progress.finished(result)
             else:
                 jobs.append((job, result))
+        if self.scheduler:
+            self.grade_on_cluster(jobs, progress)
+            return
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             running = {pool.submit(grade_submission, job): result for job, result in jobs}
             for future in as_completed(running):
@@ -252,6 +260,26 @@ class ClassGrader:
                 if self.isolation == "none":
                     self.check_isolation_none(snapshot, result)
                 progress.finished(result)
+
+    def grade_on_cluster(self, jobs: list[tuple[Job, Result]], progress: Progress) -> None:
+        """Grade the jobs on the Dask cluster's workers (see grader/cluster.py)."""
+        try:
+            cluster = Cluster(self.scheduler)
+        except ClusterError as error:
+            raise GradingError(str(error)) from error
+        results = {job.student: result for job, result in jobs}
+        try:
+            print(f"grading on {cluster.workers} Dask worker(s) at {cluster.address}", flush=True)
+            for job, graded, note in cluster.grade([job for job, _ in jobs]):
+                result = results[job.student]
+                if graded is None:
+                    result.fail(note)
+                else:
+                    result.notes.extend([note] if note else [])
+                    self.take(graded, result)
+                progress.finished(result)
+        finally:
+            cluster.close()
 
     def prepare(self, folder: Path, template: dict[str, bytes], result: Result) -> Job | None:
         """Read one submission; return the job that grades it, or None if there is nothing to run."""
@@ -280,6 +308,10 @@ class ClassGrader:
     def take(self, graded: Graded, result: Result) -> None:
         """Keep what grading one submission gave."""
         result.seconds, result.peak_memory_bytes = graded.seconds, graded.peak_memory_bytes
+        if graded.log:  # from a cluster worker: this process writes the course's files
+            log_path = self.root / result.log_path
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_path.write_text(graded.log, encoding="utf-8")
         result.fail(graded.failure)
         self.graded_results[result.student] = graded
         self.submissions[result.student].problems.update(graded.problems)
@@ -479,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of cores, %(default)s)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on a Dask cluster, for example tcp://10.0.0.5:8786 (needs "
+                             "pip install -e '.[cluster]'); --jobs is then the workers' business")
     parser.add_argument("--isolation", choices=["bwrap", "none"], default="bwrap",
                         help="bwrap (default): student code runs in a bubblewrap sandbox; none: "
                              "unsandboxed, with your permissions, one submission at a time")
@@ -504,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr)
     start = time.monotonic()
     try:
-        grader = ClassGrader(options.root, options.assignment, limits, jobs, options.isolation)
+        grader = ClassGrader(options.root, options.assignment, limits, jobs, options.isolation,
+                             options.scheduler)
         results, backup = grader.run(options.student)
     except (GradingError, FileNotFoundError) as error:
         print(f"grading stopped: {error}", file=sys.stderr)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import small_class
+from grader.course_copy import make_course_copy
 from grader.jail import why_no_bwrap
 from postgres_cluster import PostgresCluster, fresh_database
 
@@ -67,3 +69,13 @@ def own_postgres(postgres_server):
             cluster.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_scores(tmp_path_factory, bwrap):
+    """The small class graded by the local pool into SQLite: what other setups must match."""
+    course = make_course_copy(tmp_path_factory.mktemp("sqlite-class"), [small_class.WEEK])
+    small_class.write_class(course)
+    result = small_class.grade(course)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return small_class.scores(course)

@@ -1,0 +1,67 @@
+"""A small class of week 5 (the fastest assignment) for the gradebook and cluster tests:
+the solution, a partial answer and the blank release, so full, partial and zero scores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from grader.config import CourseConfig
+from grader.course_copy import ROOT, grade_id, read_notebook
+
+WEEK = "week5_weights"
+LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3"]
+STUDENTS = ["blank", "partial", "solution"]
+
+
+def write_class(course: Path, week: str = WEEK) -> None:
+    """Submissions of ``week`` from solution, partial (first answer only) and blank."""
+    solution = read_notebook(ROOT / "solutions" / week / "assignment.ipynb")
+    answers = {grade_id(cell): cell.source for cell in solution.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    first = next(iter(answers))
+    for student, answered in (("solution", answers), ("partial", [first]), ("blank", [])):
+        notebook = read_notebook(course / "course" / week / "assignment.ipynb")
+        for cell in notebook.cells:
+            if grade_id(cell) in answered:
+                cell.source = answers[grade_id(cell)]
+        folder = course / "submitted" / student / week
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / "assignment.ipynb")
+
+
+def grader_command(course: Path, week: str = WEEK, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "grader", week, "--root", str(course), *LIMITS, *extra]
+
+
+def grader_env() -> dict[str, str]:
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def grade(course: Path, week: str = WEEK, *extra: str) -> subprocess.CompletedProcess:
+    """``python -m grader`` on the course, two submissions at a time unless ``extra`` says."""
+    extra = extra or ("--jobs", "2")
+    return subprocess.run(grader_command(course, week, *extra), cwd=course, env=grader_env(),
+                          capture_output=True, text=True, timeout=1800)
+
+
+def scores(course: Path, week: str = WEEK) -> dict[str, dict[str, float]]:
+    """Every recorded grade of ``week``: student -> grade id -> score."""
+    config = CourseConfig.load(course)
+    with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
+        return {submission.student.id: {grade.name: grade.score
+                                        for notebook in submission.notebooks
+                                        for grade in notebook.grades}
+                for submission in gradebook.assignment_submissions(week)}
+
+
+def check_spread(found: dict[str, dict[str, float]]) -> None:
+    """Full, partial and zero scores, as the class was written."""
+    assert sorted(found) == STUDENTS, sorted(found)
+    assert sum(found["solution"].values()) > sum(found["partial"].values()) > 0
+    assert sum(found["blank"].values()) == 0
