@@ -1,7 +1,9 @@
 """Grade a whole class: ``python -m grader ASSIGNMENT`` (what ``make grade`` runs).
 
-1. Register the assignment (``nbgrader generate_assignment``) and back up the gradebook.
-2. Grade the submissions, ``--jobs`` at a time: each is one call of
+1. Register the assignment (``nbgrader generate_assignment``) and back up the gradebook
+   (SQLite or PostgreSQL: `grader.gradebook`).
+2. Grade the submissions, ``--jobs`` at a time, or on a Dask cluster's workers with
+   ``--scheduler`` (`grader.cluster`): each is one call of
    `grader.grade_one.grade_submission`, which runs the student's notebooks in a bubblewrap
    sandbox (`grader.jail`) under a wall-clock limit, a memory ceiling and a process cap, and
    returns the executed notebooks. A line is printed as each student finishes.
@@ -10,7 +12,8 @@
    submission that could not run, or could not be recorded, scores zero and says why.
 4. Write feedback (without hidden tests, sanitised) and ``grades.csv``, print a summary.
 
-Only this process writes the gradebook, and it never reads a path a sandbox could write.
+Only this process writes the gradebook, and it never reads a path a sandbox could write; if
+the gradebook cannot be reached, the run stops and says what was recorded.
 With ``--isolation none`` (no bwrap) notebooks run unsandboxed, one at a time, and every
 change one makes to the course directory is undone and costs it its grade.
 """
@@ -89,8 +92,8 @@ def nbgrader(root: Path, env: dict[str, str], *args: str,
 
 
 OUTPUT_FILES = re.compile(r"grades\.csv|grading-summary-.*\.csv")
-RECORDING_STOPPED = ("while grades were recorded: students nbgrader had finished are recorded in "
-                     "full, the others not at all")
+RECORDING_STOPPED = ("while grades were recorded: each notebook holds all of its new scores "
+                     "or none of them")
 
 
 def sandbox_template(root: Path, assignment: str, work: Path, env: dict[str, str]) -> dict[str, bytes]:
