@@ -209,3 +209,44 @@ def test_feedback_keeps_student_text_but_no_active_content():
     lowered = html.lower()
     for active in ("<script>alert", "onerror=", "onclick=", "onload=", "javascript:alert", "alert('g')"):
         assert active not in lowered, active
+
+
+def _gradebook_with_two_grade_cells(path: Path) -> str:
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{path}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("a")
+        gradebook.add_notebook("nb", "a")
+        for name in ("first", "second"):
+            gradebook.add_grade_cell(name, "nb", "a", max_score=1, cell_type="code")
+        gradebook.add_student("s")
+        gradebook.add_submission("a", "s")
+    return url
+
+
+def _scoring_notebook() -> nbformat.NotebookNode:
+    """The first grade cell passes; the second names a grade cell the gradebook lacks."""
+    cells = []
+    for grade_id in ("first", "missing"):
+        cell = nbformat.v4.new_code_cell("pass")
+        cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": grade_id,
+                                     "points": 1, "locked": True, "schema_version": 3}
+        cells.append(cell)
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+@pytest.mark.parametrize("saver, first_score", [("SaveAutoGrades", 1.0), ("SaveAutoGradesAtOnce", None)])
+def test_a_notebook_s_scores_are_written_all_or_none(tmp_path, saver, first_score):
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    from grader.preprocessors import SaveAutoGradesAtOnce
+
+    url = _gradebook_with_two_grade_cells(tmp_path / "gradebook.db")
+    resources = {"nbgrader": {"notebook": "nb", "assignment": "a", "student": "s", "db_url": url}}
+    preprocessor = {"SaveAutoGrades": SaveAutoGrades, "SaveAutoGradesAtOnce": SaveAutoGradesAtOnce}[saver]()
+    with pytest.raises(MissingEntry):  # scoring fails halfway, as when the server goes away
+        preprocessor.preprocess(_scoring_notebook(), resources)
+    with Gradebook(url) as gradebook:
+        assert gradebook.find_grade("first", "nb", "a", "s").auto_score == first_score
