@@ -81,11 +81,13 @@ def bwrap_command(box: Box) -> list[str]:
     """The ``bwrap`` arguments that put a command into ``box``."""
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
                "--proc", "/proc", "--dev", "/dev"]
+    command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
+                "--bind", str(box.shm), "/dev/shm", "--bind", str(box.ipc), IPC]
+    # Read-only folders go on top of the writable ones: a Python environment or checkout
+    # under /tmp (as CI may clone there) must stay visible through the private /tmp.
     for folder in readable_folders():
         command += ["--ro-bind", folder, folder]
-    command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
-                "--bind", str(box.shm), "/dev/shm", "--bind", str(box.ipc), IPC,
-                "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
+    command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
     environment = {
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
