@@ -78,4 +78,6 @@ def sqlite_scores(tmp_path_factory, bwrap):
     small_class.write_class(course)
     result = small_class.grade(course)
     assert result.returncode == 0, result.stderr[-3000:]
-    return small_class.scores(course)
+    found = small_class.scores(course)
+    small_class.check_spread(found)
+    return found
