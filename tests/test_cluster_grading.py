@@ -20,21 +20,10 @@ from pathlib import Path
 import pytest
 
 from grader.course_copy import make_course_copy
+from servers import free_port, unavailable
 from small_class import WEEK, grader_command, grader_env, scores, write_class
 
 START_SECONDS = 120
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run this test, but {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for_port(port: int, process: subprocess.Popen) -> None:
@@ -53,7 +42,7 @@ class DaskCluster:
 
     def __init__(self, folder: Path):
         self.dask = str(Path(sys.executable).parent / "dask")
-        self.folder, self.port = folder, _free_port()
+        self.folder, self.port = folder, free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         env = dict(grader_env(), DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
         self.scheduler = self._start([self.dask, "scheduler", "--host", "127.0.0.1", "--port",
@@ -103,7 +92,7 @@ class DaskCluster:
 @pytest.fixture
 def dask_cluster(tmp_path, bwrap):
     if importlib.util.find_spec("distributed") is None:
-        _unavailable("Dask distributed is not installed: pip install -e '.[cluster]'")
+        unavailable("Dask distributed is not installed: pip install -e '.[cluster]'")
     cluster = DaskCluster(tmp_path)
     yield cluster
     cluster.close()

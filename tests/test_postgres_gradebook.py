@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 from grader import gradebook as gradebook_db
 from grader.config import CourseConfig
 from grader.course_copy import make_course_copy
-from postgres_cluster import fresh_database
+from servers import fresh_database
 from small_class import WEEK, check_spread, grade, grader_command, grader_env, scores, write_class
 
 OTHER_WEEK = "week3_saving"

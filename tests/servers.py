@@ -1,4 +1,5 @@
-"""Real PostgreSQL for the gradebook tests: fresh databases, and clusters a test owns."""
+"""Real servers for the tests: skipping (or, under CI, failing) without them, free ports,
+fresh PostgreSQL databases, and PostgreSQL clusters a test owns."""
 
 from __future__ import annotations
 
@@ -6,10 +7,27 @@ import contextlib
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+
+def unavailable(reason: str) -> None:
+    """Skip a test whose real component is missing; under CI, where it must be there, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run this test, but {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -36,7 +54,7 @@ def fresh_database(server_url: str) -> Iterator[str]:
 class PostgresCluster:
     """A throwaway cluster on 127.0.0.1:``port`` that a test may stop and start again."""
 
-    def __init__(self, folder: Path, port: int, unavailable: Callable[[str], None]):
+    def __init__(self, folder: Path, port: int):
         bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
         if not bins or not (bins[-1] / "initdb").exists():
             unavailable("PostgreSQL's server programs are not installed (apt-get install postgresql)")
