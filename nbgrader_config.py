@@ -5,6 +5,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
                                     LimitOutput, OverwriteCells, OverwriteKernelspec)
 
+from grader.late import LatePolicy
 from grader.preprocessors import (DropBadGradeMetadata, GuardedExecute, SanitiseFeedback,
                                   SaveAutoGradesAtOnce, ShortTestTracebacks)
 
@@ -34,6 +35,15 @@ c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetad
 c.GuardedExecute.guarded_modules = ["builtins", "math", "operator", "numpy", "numpy.testing",
                                     "helpers"]
 c.GuardedExecute.guarded_aliases = {"np": "numpy", "helpers": "helpers", "checks": "helpers.checks"}
+
+# Late submissions (grader/late.py): nbgrader compares each submission's timestamp with its
+# assignment's due date (plus any extension given with `nbgrader db`), and LatePolicy takes
+# points_per_day off each notebook per started day late. Set the due dates for your term:
+#   c.LatePolicy.due_dates = {"week1_sequential": "2026-10-09 17:00:00 Europe/London"}
+# An assignment with no due date is never late.
+c.AssignLatePenalties.plugin_class = LatePolicy
+c.LatePolicy.due_dates = {}
+c.LatePolicy.points_per_day = 2
 
 # Folders a notebook writes while it runs are not part of the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "week3_work"]

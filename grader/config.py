@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from nbgrader.preprocessors import Execute
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
+from grader.late import parse_due_date
+
 CONFIG_FILE = "nbgrader_config.py"
+
+
+class ConfigError(Exception):
+    """The course configuration holds a value the grader cannot use."""
 
 
 def _import_name(item) -> str:
@@ -24,6 +31,7 @@ class CourseConfig:
     course_id: str
     db_url: str
     autograde_preprocessors: tuple[str, ...]
+    due_dates: dict[str, datetime]  # assignment -> due date (naive UTC), from LatePolicy
 
     @classmethod
     def load(cls, root: Path) -> CourseConfig:
@@ -34,7 +42,13 @@ class CourseConfig:
         course = config.get("CourseDirectory", {})
         db_url = course.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
         steps = config.get("Autograde", {}).get("autograde_preprocessors", [])
-        return cls(root, course.get("course_id", ""), db_url, tuple(map(_import_name, steps)))
+        try:
+            due_dates = {assignment: parse_due_date(assignment, text) for assignment, text
+                         in config.get("LatePolicy", {}).get("due_dates", {}).items()}
+        except ValueError as error:
+            raise ConfigError(f"{root / CONFIG_FILE}: {error}") from None
+        return cls(root, course.get("course_id", ""), db_url, tuple(map(_import_name, steps)),
+                   due_dates)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grader import gradebook as gradebook_db
 from grader.cluster import Cluster, ClusterError
-from grader.config import CourseConfig
+from grader.config import ConfigError, CourseConfig
 from grader.grade_one import Graded, Job, grade_submission, remove_folder
 from grader.integrity import CourseSnapshot, environment_folders
 from grader.jail import why_no_bwrap
@@ -182,6 +182,7 @@ class ClassGrader:
             if released.returncode != 0:
                 raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
             backup = self.backup_gradebook()
+            self.set_due_date()
             self.graded = self.graded_notebooks()
             snapshot = CourseSnapshot.take(self.root, environment_folders())
             try:
@@ -205,6 +206,13 @@ class ClassGrader:
             return gradebook_db.backup(self.config, self.assignment)
         except gradebook_db.GradebookError as error:
             raise GradingError(f"{error}; nothing was graded") from error
+
+    def set_due_date(self) -> None:
+        """Write the assignment's due date from the config (or none) where nbgrader's late
+        penalties and the formgrader read it."""
+        with self.gradebook() as gradebook:
+            gradebook.update_or_create_assignment(
+                self.assignment, duedate=self.config.due_dates.get(self.assignment))
 
     def check_gradebook(self, when: str) -> None:
         """Stop the run, saying what was recorded, if the gradebook cannot be reached."""
@@ -290,7 +298,7 @@ class ClassGrader:
             result.fail("not graded: the folder name is not a valid student id")
             return None
         try:
-            submission = read_submission(folder, self.graded)
+            submission = read_submission(folder, self.graded, self.released_files())
         except Exception as error:
             result.fail(f"the submission could not be read ({type(error).__name__}: {error})")
             return None
@@ -307,6 +315,9 @@ class ClassGrader:
                    {name: nbformat.writes(notebook) for name, notebook in submission.notebooks.items()},
                    template, self.limits, self.work / "jobs" / result.student, log_path,
                    submission.timestamp, self.isolation)
+
+    def released_files(self) -> list[str]:
+        return sorted(path.name for path in (self.root / "course" / self.assignment).iterdir())
 
     def take(self, graded: Graded, result: Result) -> None:
         """Keep what grading one submission gave."""
@@ -439,6 +450,8 @@ class ClassGrader:
         replay.mkdir(parents=True)
         if submission.timestamp:
             (inbox / "timestamp.txt").write_text(submission.timestamp)
+        if submission.secret:
+            (inbox / "submission_secret.txt").write_text(submission.secret)
         executed = self.graded_results.get(student, Graded(student)).executed
         for name in self.graded:
             notebook = submission.notebooks.get(name)
@@ -545,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
         grader = ClassGrader(options.root, options.assignment, limits, jobs, options.isolation,
                              options.scheduler)
         results, backup = grader.run(options.student)
-    except (GradingError, FileNotFoundError) as error:
+    except (GradingError, ConfigError, FileNotFoundError) as error:
         print(f"grading stopped: {error}", file=sys.stderr)
         return 1
     problems = list(grader.problems)

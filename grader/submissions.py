@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Submission:
     problems: dict[str, str] = field(default_factory=dict)  # notebook name -> why not graded
     notes: list[str] = field(default_factory=list)
     timestamp: str = ""
+    secret: str = ""  # nbgrader's submission_secret.txt
 
 
 def is_student_id(name: str) -> bool:
@@ -62,8 +64,9 @@ def read_notebook(path: Path, clear_outputs: bool = True) -> tuple[nbformat.Note
     return notebook, ""
 
 
-def read_submission(folder: Path, graded: list[str]) -> Submission:
-    """Read ``folder`` (``submitted/<student>/<assignment>``), expecting the ``graded`` notebooks."""
+def read_submission(folder: Path, graded: list[str], released: Iterable[str] = ()) -> Submission:
+    """Read ``folder`` (``submitted/<student>/<assignment>``), expecting the ``graded`` notebooks;
+    the other files of the release (``released``, such as tutorials) are not graded."""
     submission = Submission(student=folder.parent.name)
     present = sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
     for name in graded:
@@ -78,25 +81,37 @@ def read_submission(folder: Path, graded: list[str]) -> Submission:
             submission.problems[name] = problem
         else:
             submission.notebooks[name] = notebook
-    expected = {f"{name}.ipynb" for name in graded} | {"timestamp.txt"}
+    expected = {f"{name}.ipynb" for name in graded} | set(released) | set(EXCHANGE_FILES)
     extra = [name for name in present if name not in expected]
     if extra:
         submission.notes.append(f"ignored {', '.join(extra)}")
-    submission.timestamp = _timestamp(folder / "timestamp.txt", submission.notes)
+    submission.timestamp = _exchange_file(folder / "timestamp.txt", submission.notes)
+    submission.secret = _exchange_file(folder / "submission_secret.txt", submission.notes)
     return submission
 
 
-def _timestamp(path: Path, notes: list[str]) -> str:
-    """The submission time nbgrader uses for late penalties, if it is readable."""
+def _is_timestamp(text: str) -> bool:
+    return parse_utc(text) is not None
+
+
+# Files nbgrader's exchange puts beside the notebooks (`nbgrader submit`, then `collect`):
+# the submission time, for late penalties, and the key `release_feedback` files feedback under.
+EXCHANGE_FILES = {"timestamp.txt": _is_timestamp,
+                  "submission_secret.txt": re.compile(r"[0-9a-f]{16,256}").fullmatch}
+
+
+def _exchange_file(path: Path, notes: list[str]) -> str:
+    """The text of an exchange file, if it is there and looks as nbgrader writes it."""
     if not path.exists() and not path.is_symlink():
         return ""
     try:
         if path.is_symlink() or not path.is_file():
             raise ValueError("not a regular file")
         with open(path, "rb") as handle:
-            text = handle.read(100).decode("utf-8").strip()
-        parse_utc(text)
+            text = handle.read(300).decode("utf-8").strip()
+        if not EXCHANGE_FILES[path.name](text):
+            raise ValueError(f"not a valid {path.name}")
     except Exception:
-        notes.append("ignored an unreadable timestamp.txt")
+        notes.append(f"ignored an unreadable {path.name}")
         return ""
     return text

@@ -12,9 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.config import ConfigError, CourseConfig
 from grader.course_copy import ROOT
 from grader.integrity import CourseSnapshot
 from grader.jail import Box, bwrap_command
+from grader.late import LatePolicy
 from grader.sandbox import Limits, grading_environment, run_limited
 from grader.submissions import is_student_id, read_notebook, read_submission
 
@@ -54,6 +56,21 @@ def test_a_submission_lists_missing_renamed_and_extra_files(tmp_path):
     assert submission.problems == {"assignment": "assignment.ipynb is missing (found "
                                    "Assignment (1).ipynb: rename it and grade again)"}
     assert submission.notes == ["ignored Assignment (1).ipynb", "ignored an unreadable timestamp.txt"]
+
+
+def test_files_from_nbgraders_exchange_are_kept_and_released_tutorials_are_not_noted(tmp_path):
+    folder = tmp_path / "submitted" / "ana" / "week1"
+    folder.mkdir(parents=True)
+    (folder / "assignment.ipynb").write_bytes(_notebook_bytes())
+    (folder / "tutorial.ipynb").write_bytes(_notebook_bytes())
+    (folder / "timestamp.txt").write_text("2026-11-24 08:30:05.800038 UTC\n")
+    (folder / "submission_secret.txt").write_text("0f" * 64)
+    submission = read_submission(folder, ["assignment"], ["assignment.ipynb", "tutorial.ipynb"])
+    assert (submission.timestamp, submission.secret) == ("2026-11-24 08:30:05.800038 UTC", "0f" * 64)
+    assert submission.notes == [] and list(submission.notebooks) == ["assignment"]
+    (folder / "submission_secret.txt").write_text("../../etc/passwd")
+    assert read_submission(folder, ["assignment"]).notes == [
+        "ignored tutorial.ipynb", "ignored an unreadable submission_secret.txt"]
 
 
 def test_student_ids_are_plain_names():
@@ -251,3 +268,18 @@ def test_a_notebook_s_scores_are_written_all_or_none(tmp_path, saver, first_scor
         preprocessor.preprocess(_scoring_notebook(), resources)
     with Gradebook(url) as gradebook:
         assert gradebook.find_grade("first", "nb", "a", "s").auto_score == first_score
+
+
+@pytest.mark.parametrize("seconds_late, score, penalty", [
+    (0, 10, 0), (1, 10, 2), (86400, 10, 2), (86401, 10, 4), (5 * 86400, 10, 10), (86401, 3, 3)])
+def test_the_late_policy_takes_points_per_started_day_never_more_than_the_score(
+        seconds_late, score, penalty):
+    policy = LatePolicy(points_per_day=2)
+    assert policy.late_submission_penalty("ana", score, seconds_late) == penalty
+
+
+def test_a_due_date_the_grader_cannot_read_is_a_clear_error(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c.LatePolicy.due_dates = {'week1_sequential': '2026-10-09 17:00 Mars/Base'}\n")
+    with pytest.raises(ConfigError, match=r"week1_sequential.*no time zone is called 'Mars/Base'"):
+        CourseConfig.load(tmp_path)
