@@ -28,16 +28,25 @@ help:
 # EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
 EXTRAS ?= dev
 
-$(STAMP): pyproject.toml
+# JupyterLab reads overrides.json from the environment's share/jupyter/lab/settings: the
+# course's answers "no" to the news pop-up and the update checks on first start.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+$(STAMP): pyproject.toml jupyterlab-settings/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	mkdir -p $(LAB_SETTINGS) && cp jupyterlab-settings/overrides.json $(LAB_SETTINGS)/
 	touch $@
 
-# Containers often run as root, which Jupyter refuses without --allow-root.
+# Containers often run as root, which Jupyter refuses without --allow-root. LAB_OPTIONS adds
+# options, for example LAB_OPTIONS="--no-browser --port 8890"; LAB_ROOT serves another copy
+# of the course (the browser tests use both). nbgrader's formgrader finds the course's
+# nbgrader_config.py in the folder JupyterLab starts in.
+LAB_ROOT ?= $(CURDIR)
 lab: $(STAMP)
-	jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/course \
-	  $(if $(filter 0,$(shell id -u)),--allow-root)
+	cd "$(LAB_ROOT)" && jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/course \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 test: $(STAMP)
 	pytest
