@@ -10,7 +10,8 @@
 3. Record every result in the real gradebook with nbgrader itself, replaying the executed
    notebooks instead of running anything (`grader.preprocessors.ReplayOutputs`); a
    submission that could not run, or could not be recorded, scores zero and says why.
-4. Write feedback (without hidden tests, sanitised) and ``grades.csv``, print a summary.
+4. Write feedback (without hidden tests, sanitised) and ``grades.csv``, print a summary, and
+   write the class report (`grader.report`).
 
 Only this process writes the gradebook, and it never reads a path a sandbox could write; if
 the gradebook cannot be reached, the run stops and says what was recorded.
@@ -45,6 +46,7 @@ from grader.config import ConfigError, CourseConfig
 from grader.grade_one import Graded, Job, grade_submission, remove_folder
 from grader.integrity import CourseSnapshot, environment_folders
 from grader.jail import why_no_bwrap
+from grader.report import REPORTS, write_assignment_report
 from grader.sandbox import Limits, become_subreaper, grading_environment
 from grader.submissions import Submission, is_student_id, read_submission
 
@@ -91,7 +93,7 @@ def nbgrader(root: Path, env: dict[str, str], *args: str,
         raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
 
 
-OUTPUT_FILES = re.compile(r"grades\.csv|grading-summary-.*\.csv")
+OUTPUT_FILES = re.compile(r"grades(-canvas|-moodle)?\.csv|grading-summary-.*\.csv")
 RECORDING_STOPPED = ("while grades were recorded: each notebook holds all of its new scores "
                      "or none of them")
 
@@ -365,7 +367,7 @@ class ClassGrader:
         gradebook = self.config.sqlite_path
         # What nbgrader and the grader write, in this run or in another run grading another
         # assignment at the same time, is expected; the check guards the rest of the course.
-        written = ("autograded", "feedback", "course", gradebook_db.BACKUPS)
+        written = ("autograded", "feedback", "course", gradebook_db.BACKUPS, REPORTS)
         changed = [path for path in self._unexpected(snapshot.changes_since(), written)
                    if not (gradebook and path.name.startswith(gradebook.name))
                    and not (path.parent == self.root and OUTPUT_FILES.fullmatch(path.name))]
@@ -487,6 +489,14 @@ class ClassGrader:
         if export.returncode != 0:
             self.problems.append(f"export failed:\n{export.stderr[-2000:]}")
 
+    def write_report(self) -> None:
+        """The class report (grader.report); a report that cannot be written costs no grade."""
+        try:
+            write_assignment_report(self.config, self.assignment)
+        except Exception as error:
+            self.problems.append(f"the class report could not be written "
+                                 f"({type(error).__name__}: {error})")
+
     def read_scores(self, results: list[Result]) -> None:
         with self.gradebook() as gradebook:
             for result in results:
@@ -515,7 +525,8 @@ def summarise(assignment: str, results: list[Result], seconds: float, backup: Pa
     for result in results:
         score = "-" if result.score is None else f"{result.score:g} / {result.max_score:g}"
         lines.append(f"{result.student:<{width}}  {score:>11}  {result.seconds:7.1f}  {result.status}")
-    lines += ["", f"Summary: {summary_path}; grades: grades.csv; feedback: feedback/"]
+    lines += ["", f"Summary: {summary_path}; grades: grades.csv; feedback: feedback/; "
+                  f"report: {REPORTS}/{assignment}/report.html"]
     return "\n".join(lines)
 
 
@@ -561,11 +572,12 @@ def main(argv: list[str] | None = None) -> int:
     except (GradingError, ConfigError, FileNotFoundError) as error:
         print(f"grading stopped: {error}", file=sys.stderr)
         return 1
+    summary_path = grader.root / f"grading-summary-{options.assignment}.csv"
+    print(summarise(options.assignment, results, time.monotonic() - start, backup, summary_path))
+    grader.write_report()  # after the summary, whose seconds it plots
     problems = list(grader.problems)
     if grader.stopped:
         problems.insert(0, f"grading stopped before everyone was graded: {grader.stopped}")
-    summary_path = grader.root / f"grading-summary-{options.assignment}.csv"
-    print(summarise(options.assignment, results, time.monotonic() - start, backup, summary_path))
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

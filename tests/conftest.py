@@ -61,12 +61,18 @@ def own_postgres(postgres_server):
 
 
 @pytest.fixture(scope="session")
-def sqlite_scores(tmp_path_factory, bwrap):
-    """The small class graded by the local pool into SQLite: what other setups must match."""
+def sqlite_class(tmp_path_factory, bwrap) -> tuple[Path, dict[str, dict[str, float]]]:
+    """The small class graded by the local pool into SQLite: its course and its grades."""
     course = make_course_copy(tmp_path_factory.mktemp("sqlite-class"), [small_class.WEEK])
     small_class.write_class(course)
     result = small_class.grade(course)
     assert result.returncode == 0, result.stderr[-3000:]
     found = small_class.scores(course)
     small_class.check_spread(found)
-    return found
+    return course, found
+
+
+@pytest.fixture(scope="session")
+def sqlite_scores(sqlite_class) -> dict[str, dict[str, float]]:
+    """The small class's grades in SQLite: what other setups must match."""
+    return sqlite_class[1]

@@ -10,6 +10,7 @@ answers only when the attack succeeds; so its expected points say the attack fai
 from __future__ import annotations
 
 import csv
+import html
 import os
 import subprocess
 import tempfile
@@ -495,6 +496,15 @@ def test_each_sandbox_log_is_kept_and_named_for_failures(graded):
     course, _, _, _, table = graded
     assert (course / "grading-logs" / WEEK / "solution.log").is_file()
     assert "log: grading-logs/week1_sequential/memory_bomb_processes.log" in table["memory_bomb_processes"]["status"]
+
+
+def test_the_class_report_lists_every_failure_with_its_reason_and_log(graded):
+    course, _, _, _, table = graded
+    page = html.unescape((course / "reports" / WEEK / "report.html").read_text())
+    failed = {student: row["status"] for student, row in table.items() if row["status"].startswith("failed")}
+    assert failed, "the hostile class has failures"
+    for student, status in failed.items():
+        assert f"<td>{student}</td><td>{status}</td>" in page, student
 
 
 def test_grading_one_at_a_time_gives_identical_grades(graded):
