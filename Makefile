@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: help lab test release execute validate grade bench clean
+.PHONY: help lab test release execute validate grade report export bench clean
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -26,6 +26,8 @@ help:
 	@echo "make validate   check that solutions pass and blank releases fail"
 	@echo "make grade ASSIGNMENT=week1_sequential   autograde submitted/, feedback, grades.csv"
 	@echo "           GRADE_OPTIONS='--timeout 600 --memory 4 --cell-timeout 120 --student ID'"
+	@echo "make report [ASSIGNMENT=week1_sequential]   class report (or progress over all weeks)"
+	@echo "make export PLATFORM=canvas|moodle ROSTER=roster.csv   grades for the learning platform"
 	@echo "make bench      time each notebook and one graded submission"
 
 # EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
@@ -53,8 +55,12 @@ lab: $(STAMP)
 	cd "$(LAB_ROOT)" && jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/course \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
+# Two pytest workers: much of the suite waits on kernels, nbgrader and servers, one core at a
+# time. Each module (and each notebook nbval runs) stays on one worker, so its fixtures and
+# its kernel are made once. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	pytest
+	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 execute: $(STAMP)
 	jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
@@ -86,8 +92,17 @@ grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=week1_sequential"; exit 2; }
 	python -m grader $(ASSIGNMENT) $(GRADE_OPTIONS)
 
+# The class report (also written by every make grade): ASSIGNMENT=... for one, none for progress.
+report: $(STAMP)
+	python -m grader.report $(ASSIGNMENT)
+
+# Grades for the learning platform: make export PLATFORM=canvas ROSTER=roster.csv (or moodle).
+export: $(STAMP)
+	@test -n "$(PLATFORM)" -a -n "$(ROSTER)" || { echo "usage: make export PLATFORM=canvas|moodle ROSTER=roster.csv"; exit 2; }
+	python -m grader.export $(PLATFORM) --roster $(ROSTER)
+
 bench: $(STAMP)
 	python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) gradebook.db autograded feedback grades.csv grading-summary-*.csv
+	rm -rf $(VENV) gradebook.db autograded feedback reports grades.csv grades-*.csv grading-summary-*.csv
