@@ -210,11 +210,13 @@ class ClassGrader:
             raise GradingError(f"{error}; nothing was graded") from error
 
     def set_due_date(self) -> None:
-        """Write the assignment's due date from the config (or none) where nbgrader's late
-        penalties and the formgrader read it."""
-        with self.gradebook() as gradebook:
-            gradebook.update_or_create_assignment(
-                self.assignment, duedate=self.config.due_dates.get(self.assignment))
+        """Write the assignment's due date from the config, if it names one, where nbgrader's
+        late penalties and the formgrader read it (one set there or with `nbgrader db` stays
+        when the config names none)."""
+        if self.assignment in self.config.due_dates:
+            with self.gradebook() as gradebook:
+                gradebook.update_or_create_assignment(
+                    self.assignment, duedate=self.config.due_dates[self.assignment])
 
     def check_gradebook(self, when: str) -> None:
         """Stop the run, saying what was recorded, if the gradebook cannot be reached."""
