@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
@@ -51,3 +52,16 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def answered(release: nbformat.NotebookNode, solution: nbformat.NotebookNode,
+             grade_ids: Iterable[str] | None = None) -> nbformat.NotebookNode:
+    """``release`` with the solution's answers typed into the answer cells ``grade_ids``
+    names (every answer cell when it is None)."""
+    answers = {grade_id(cell): cell.source for cell in solution.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    wanted = set(answers if grade_ids is None else grade_ids)
+    for cell in release.cells:
+        if grade_id(cell) in wanted:
+            cell.source = answers[grade_id(cell)]
+    return release

@@ -21,6 +21,7 @@ from grader.sandbox import grading_environment
 from servers import free_port, unavailable
 
 SCREENSHOTS = ROOT / "tests" / "screenshots"  # listed in .gitignore
+SECONDS = 1000  # Playwright counts milliseconds
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking switches Chromium keeps calling Google on a closed network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
@@ -68,7 +69,7 @@ class Lab:
 
     def _answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url('api/status')}", timeout=5):
+            with urllib.request.urlopen(self.url("api/status"), timeout=5):
                 return True
         except OSError:
             return False

@@ -12,7 +12,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, grade_id, read_notebook
+from grader.course_copy import ROOT, answered, grade_id, read_notebook
 
 WEEK = "week5_weights"
 LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3"]
@@ -22,14 +22,11 @@ STUDENTS = ["blank", "partial", "solution"]
 def write_class(course: Path, week: str = WEEK) -> None:
     """Submissions of ``week`` from solution, partial (first answer only) and blank."""
     solution = read_notebook(ROOT / "solutions" / week / "assignment.ipynb")
-    answers = {grade_id(cell): cell.source for cell in solution.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
-    first = next(iter(answers))
-    for student, answered in (("solution", answers), ("partial", [first]), ("blank", [])):
-        notebook = read_notebook(course / "course" / week / "assignment.ipynb")
-        for cell in notebook.cells:
-            if grade_id(cell) in answered:
-                cell.source = answers[grade_id(cell)]
+    first = next(grade_id(cell) for cell in solution.cells
+                 if cell.metadata.get("nbgrader", {}).get("solution"))
+    for student, grade_ids in (("solution", None), ("partial", [first]), ("blank", [])):
+        notebook = answered(read_notebook(course / "course" / week / "assignment.ipynb"),
+                            solution, grade_ids)
         folder = course / "submitted" / student / week
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / "assignment.ipynb")

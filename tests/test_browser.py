@@ -13,27 +13,14 @@ import urllib.request
 import nbformat
 import pytest
 
-from browser import chromium, running_lab, screenshot
-from grader.course_copy import ROOT, grade_id, read_notebook
+from browser import SECONDS, chromium, running_lab, screenshot
+from grader.course_copy import ROOT, answered, read_notebook
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "course").glob("*/*.ipynb"))
 KERNEL = "Python 3 (ipykernel)"
 VALIDATED_WEEK = "week5_weights"  # the fastest assignment to validate
-SECONDS = 1000  # Playwright counts milliseconds
-
-
-def answered(week: str) -> nbformat.NotebookNode:
-    """The week's released assignment with the reference answers typed in."""
-    solution = read_notebook(ROOT / "solutions" / week / "assignment.ipynb")
-    answers = {grade_id(cell): cell.source for cell in solution.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
-    notebook = read_notebook(ROOT / "course" / week / "assignment.ipynb")
-    for cell in notebook.cells:
-        if grade_id(cell) in answers:
-            cell.source = answers[grade_id(cell)]
-    return notebook
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +31,9 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "course", root / "course")
     shutil.copy(ROOT / "nbgrader_config.py", root)
     (root / "answered").mkdir()
-    nbformat.write(answered(VALIDATED_WEEK), root / "answered" / "assignment.ipynb")
+    notebook = answered(read_notebook(ROOT / "course" / VALIDATED_WEEK / "assignment.ipynb"),
+                        read_notebook(ROOT / "solutions" / VALIDATED_WEEK / "assignment.ipynb"))
+    nbformat.write(notebook, root / "answered" / "assignment.ipynb")
     with chromium() as browser, running_lab(root, tmp_path_factory.mktemp("home")) as (server, address):
         yield server, address, browser
 

@@ -20,9 +20,9 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 import small_class
-from browser import chromium, running_lab, screenshot
+from browser import SECONDS, chromium, running_lab, screenshot
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, grade_id, make_course_copy, read_notebook, run_nbgrader
+from grader.course_copy import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
 from grader.sandbox import grading_environment
 
 WEEK = small_class.WEEK
@@ -42,15 +42,19 @@ def student_nbgrader(home: Path, student: str, exchange: Path, *args: str) -> st
     return result.stdout + result.stderr
 
 
-def answer(notebook_path: Path, grade_ids: list[str]) -> None:
-    """Paste the reference answers of ``grade_ids`` into the fetched notebook."""
+def make_grade(course: Path, *options: str) -> None:
+    """`make grade` of the week on ``course``, as the instructor runs it."""
+    graded = subprocess.run(
+        ["make", "-C", str(ROOT), "grade", f"ASSIGNMENT={WEEK}",
+         f"GRADE_OPTIONS=--root {course} {' '.join([*options, *small_class.LIMITS])}"],
+        env=small_class.grader_env(), capture_output=True, text=True, timeout=1200)
+    assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-3000:]
+
+
+def answer(notebook_path: Path, grade_ids: list[str] | None) -> None:
+    """Type the reference answers of ``grade_ids`` (None: all) into the fetched notebook."""
     solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
-    answers = {grade_id(cell): cell.source for cell in solution.cells}
-    notebook = read_notebook(notebook_path)
-    for cell in notebook.cells:
-        if grade_id(cell) in grade_ids:
-            cell.source = answers[grade_id(cell)]
-    nbformat.write(notebook, notebook_path)
+    nbformat.write(answered(read_notebook(notebook_path), solution, grade_ids), notebook_path)
 
 
 def hidden_test_lines() -> list[str]:
@@ -81,10 +85,7 @@ def classroom(tmp_path_factory, bwrap):
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
     run_nbgrader(course, "release_assignment", WEEK)
 
-    answers = {"ana": [grade_id(cell) for cell in read_notebook(
-                   ROOT / "solutions" / WEEK / "assignment.ipynb").cells
-                   if cell.metadata.get("nbgrader", {}).get("solution")],
-               "ben": ["w5_prune_by_magnitude"]}
+    answers = {"ana": None, "ben": ["w5_prune_by_magnitude"]}  # None: every answer
     homes = {student: top / "home" / student for student in answers}
     for student, grade_ids in answers.items():
         homes[student].mkdir(parents=True)
@@ -102,11 +103,7 @@ def classroom(tmp_path_factory, bwrap):
         config.write(f"\nc.LatePolicy.due_dates = {{{WEEK!r}: {due.isoformat()!r}}}\n"
                      f"c.LatePolicy.points_per_day = {POINTS_PER_DAY}\n")
 
-    graded = subprocess.run(
-        ["make", "-C", str(ROOT), "grade", f"ASSIGNMENT={WEEK}",
-         f"GRADE_OPTIONS=--root {course} --jobs 2 {' '.join(small_class.LIMITS)}"],
-        env=small_class.grader_env(), capture_output=True, text=True, timeout=1200)
-    assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-3000:]
+    make_grade(course, "--jobs", "2")
 
     run_nbgrader(course, "release_feedback", WEEK)
     feedback = {}
@@ -181,7 +178,6 @@ def gradebook_state(course: Path, student: str) -> tuple[float, float | None, st
 
 MANUALLY_GRADED = "w5_quantize_int8"
 COMMENT = "Close: scale by the range over 255, then round."
-SECONDS = 1000  # Playwright counts milliseconds
 
 
 @pytest.mark.browser
@@ -214,11 +210,7 @@ def test_a_formgrader_grade_and_comment_survive_the_next_make_grade(classroom, t
         screenshot(page, "06-formgrader-manual-grade")
     assert gradebook_state(course, "ben") == (7, 2, COMMENT)
 
-    regraded = subprocess.run(
-        ["make", "-C", str(ROOT), "grade", f"ASSIGNMENT={WEEK}",
-         f"GRADE_OPTIONS=--root {course} --student ben {' '.join(small_class.LIMITS)}"],
-        env=small_class.grader_env(), capture_output=True, text=True, timeout=1200)
-    assert regraded.returncode == 0, regraded.stdout[-2000:] + regraded.stderr[-3000:]
+    make_grade(course, "--student", "ben")
     assert gradebook_state(course, "ben") == (7, 2, COMMENT)
     feedback = text_of((course / "feedback" / "ben" / WEEK / "assignment.html").read_text())
     assert COMMENT in feedback and re.search(r"Score:\s*5(\.0)?\s*/\s*27", feedback), \

@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.course_copy import ROOT, WEEKS, grade_id, make_course_copy, read_notebook, run_nbgrader
+from grader.course_copy import (ROOT, WEEKS, answered, grade_id, make_course_copy, read_notebook,
+                                run_nbgrader)
 
 # Per week: answers pasted into the partial submission, a single code token that only a
 # visible test holds, and one that only a hidden test holds. Week 1 is graded, with the
@@ -29,15 +30,6 @@ def test_every_week_has_a_grading_case():
     assert sorted([*CASES, "week1_sequential"]) == WEEKS
 
 
-def _answered(release, solution, grade_ids):
-    """The released notebook with the solution's answers pasted into the given cells."""
-    answers = {grade_id(cell): cell.source for cell in solution.cells}
-    for cell in release.cells:
-        if grade_id(cell) in grade_ids:
-            cell.source = answers[grade_id(cell)]
-    return release
-
-
 def _points_of(notebook, answer_ids):
     tests = {f"{answer}_tests" for answer in answer_ids}
     return sum(cell.metadata.nbgrader.points for cell in notebook.cells if grade_id(cell) in tests)
@@ -52,7 +44,7 @@ def graded(request, tmp_path_factory):
     submissions = {
         "solution": solution,
         "blank": read_notebook(release_path),
-        "partial": _answered(read_notebook(release_path), solution, CASES[week][0]),
+        "partial": answered(read_notebook(release_path), solution, CASES[week][0]),
     }
     for student, notebook in submissions.items():
         folder = course / "submitted" / student / week

@@ -23,7 +23,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, grade_id, make_course_copy, read_notebook
+from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
 
 WEEK = "week1_sequential"
 # The notebook needs ~15 s and 1.2 GiB at most on a quiet machine: the limits leave a wide
@@ -49,12 +49,7 @@ class Crafter:
 
     def answered(self, *answer_ids: str) -> nbformat.NotebookNode:
         """The release with the solution's answers to ``answer_ids``."""
-        notebook = self.release()
-        answers = {grade_id(cell): cell.source for cell in self.solution.cells}
-        for cell in notebook.cells:
-            if grade_id(cell) in answer_ids:
-                cell.source = answers[grade_id(cell)]
-        return notebook
+        return answered(self.release(), self.solution, answer_ids)
 
     def solution_of(self, answer_id: str) -> str:
         return next(cell.source for cell in self.solution.cells if grade_id(cell) == answer_id)
