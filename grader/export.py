@@ -74,6 +74,11 @@ def read_roster(path: Path) -> list[Entry]:
     return entries
 
 
+def final_score(submission) -> float:
+    """A submission's score after its late penalty, as ``grades.csv`` and the feedback have it."""
+    return submission.score - (submission.late_submission_penalty or 0)
+
+
 @dataclass
 class Grades:
     """Scores after late penalties, and each assignment's points."""
@@ -81,6 +86,7 @@ class Grades:
     assignments: list[str]
     max_scores: dict[str, float]
     scores: dict[tuple[str, str], float]  # (student, assignment) -> score
+    registered: list[str]  # every student in the gradebook, graded or not
 
     @property
     def students(self) -> set[str]:
@@ -96,10 +102,10 @@ def read_grades(config: CourseConfig, assignments: list[str] | None = None) -> G
                               f"(it has {', '.join(known) or 'none'})")
         names = assignments or [name for name in known if gradebook.assignment_submissions(name)]
         max_scores = {name: gradebook.find_assignment(name).max_score for name in names}
-        scores = {(submission.student.id, name):
-                  submission.score - (submission.late_submission_penalty or 0)
+        scores = {(submission.student.id, name): final_score(submission)
                   for name in names for submission in gradebook.assignment_submissions(name)}
-    return Grades(names, max_scores, scores)
+        registered = sorted(student.id for student in gradebook.students)
+    return Grades(names, max_scores, scores, registered)
 
 
 def canvas_rows(roster: list[Entry], grades: Grades) -> list[list[str]]:

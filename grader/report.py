@@ -29,6 +29,7 @@ import nbformat  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 from grader.config import CourseConfig  # noqa: E402
+from grader.export import final_score, read_grades  # noqa: E402
 
 REPORTS = "reports"
 TOP_MESSAGES = 3  # failing messages listed per exercise
@@ -80,7 +81,7 @@ def read_results(config: CourseConfig, assignment: str) -> ClassResults:
                      for notebook in found.notebooks for cell in notebook.grade_cells}
         scores = {}
         for submission in gradebook.assignment_submissions(assignment):
-            scores[submission.student.id] = submission.score - (submission.late_submission_penalty or 0)
+            scores[submission.student.id] = final_score(submission)
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
                     exercises[notebook.name, grade.name].scores.append(grade.score)
@@ -92,7 +93,10 @@ def read_results(config: CourseConfig, assignment: str) -> ClassResults:
                 if (notebook, name) in exercises:
                     exercises[notebook, name].messages[message] += 1
     summary_path = config.root / f"grading-summary-{assignment}.csv"
-    summary = list(csv.DictReader(open(summary_path, newline=""))) if summary_path.is_file() else []
+    summary = []
+    if summary_path.is_file():
+        with open(summary_path, newline="") as handle:
+            summary = list(csv.DictReader(handle))
     ordered = sorted(exercises.values(), key=lambda exercise: exercise.notebook)
     return ClassResults(assignment, max_score, scores, ordered, summary)
 
@@ -209,17 +213,9 @@ def write_assignment_report(config: CourseConfig, assignment: str) -> Path:
 
 def write_progress_report(config: CourseConfig) -> Path:
     """Write ``reports/progress/report.html``: every student's score in every graded assignment."""
-    with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
-        assignments = [a for a in sorted(gradebook.assignments, key=lambda a: a.name)
-                       if gradebook.assignment_submissions(a.name)]
-        names = [a.name for a in assignments]
-        maxima = {a.name: a.max_score for a in assignments}
-        students = sorted(student.id for student in gradebook.students)
-        scores = {}
-        for name in names:
-            for submission in gradebook.assignment_submissions(name):
-                scores[submission.student.id, name] = (submission.score
-                                                       - (submission.late_submission_penalty or 0))
+    grades = read_grades(config)
+    names, maxima, scores = grades.assignments, grades.max_scores, grades.scores
+    students = grades.registered
     folder = config.root / REPORTS / "progress"
     folder.mkdir(parents=True, exist_ok=True)
     shares = [[scores[s, n] / maxima[n] if (s, n) in scores and maxima[n] else float("nan")

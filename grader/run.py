@@ -186,6 +186,9 @@ class ClassGrader:
             backup = self.backup_gradebook()
             self.set_due_date()
             self.graded = self.graded_notebooks()
+            # the release's other files (tutorials) come along with an exchange submission
+            release = self.root / "course" / self.assignment
+            self.released = sorted(path.name for path in release.iterdir())
             snapshot = CourseSnapshot.take(self.root, environment_folders())
             try:
                 template = sandbox_template(self.root, self.assignment, self.work, self.env)
@@ -302,7 +305,7 @@ class ClassGrader:
             result.fail("not graded: the folder name is not a valid student id")
             return None
         try:
-            submission = read_submission(folder, self.graded, self.released_files())
+            submission = read_submission(folder, self.graded, self.released)
         except Exception as error:
             result.fail(f"the submission could not be read ({type(error).__name__}: {error})")
             return None
@@ -319,9 +322,6 @@ class ClassGrader:
                    {name: nbformat.writes(notebook) for name, notebook in submission.notebooks.items()},
                    template, self.limits, self.work / "jobs" / result.student, log_path,
                    submission.timestamp, self.isolation)
-
-    def released_files(self) -> list[str]:
-        return sorted(path.name for path in (self.root / "course" / self.assignment).iterdir())
 
     def take(self, graded: Graded, result: Result) -> None:
         """Keep what grading one submission gave."""
