@@ -1,5 +1,7 @@
 """helpers.checks: pass on right answers, fail with want/got messages on wrong ones."""
 
+import re
+
 import numpy as np
 import pytest
 from tensorflow import keras
@@ -163,3 +165,42 @@ def test_compiled_check_compares_the_loss_by_value(loss, passes):
     else:
         with pytest.raises(AssertionError, match="loss: want sparse_categorical_crossentropy"):
             checks.check_compiled(model, loss="sparse_categorical_crossentropy")
+
+
+def test_concept_check_accepts_every_spelling_of_the_answer_and_prints_why(capsys):
+    seal = checks.seal_concept("q", (None, 14, 14, 8), kind="shape", explanation="Stride 2 halves.")
+    for spelling in ((None, 14, 14, 8), [None, np.int64(14), 14, 8]):
+        checks.check_concept(spelling, question="q", kind="shape", hint="", **seal)
+    assert capsys.readouterr().out == "Right. Stride 2 halves.\n" * 2
+    letter = checks.seal_concept("l", "B", kind="letter", explanation="Sparse labels.")
+    checks.check_concept(" b ", question="l", kind="letter", hint="", **letter)
+    number = checks.seal_concept("n", 448, kind="integer", explanation="16 x 28.")
+    checks.check_concept(np.int32(448), question="n", kind="integer", hint="", **number)
+
+
+@pytest.mark.parametrize("kind, right, answer, message", [
+    ("letter", "B", "C", "'C' is not the answer to q. Think."),
+    ("letter", "B", "BC", 'want one letter such as "B", got \'BC\''),
+    ("letter", "B", 2, 'want one letter such as "B", got 2'),
+    ("integer", 448, 432, "432 is not the answer to q. Think."),
+    ("integer", 1, True, "want a whole number such as 1024 (an int), got True"),
+    ("integer", 448, 448.0, "want a whole number such as 1024 (an int), got 448.0"),
+    ("integer", 448, "448", "want a whole number such as 1024 (an int), got '448'"),
+    ("shape", (None, 4), (None, 5), "(None, 5) is not the answer to q. Think."),
+    ("shape", (None, 4), "(None, 4)", "want a tuple of ints (None for the batch axis)"),
+    ("shape", (None, 4), (None, 4.0), "want a tuple of ints (None for the batch axis)"),
+])
+def test_concept_check_rejects_wrong_answers_and_forms_with_a_hint(kind, right, answer, message):
+    seal = checks.seal_concept("q", right, kind=kind, explanation="Secret.")
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        checks.check_concept(answer, question="q", kind=kind, hint="Think.", **seal)
+
+
+def test_concept_seal_hides_the_answer_and_explanation():
+    seal = checks.seal_concept("w1_concept_x", 448, kind="integer", explanation="16 x 28 = 448.")
+    text = repr(seal)
+    assert "448" not in text and "16 x 28" not in text
+    other = checks.seal_concept("w1_concept_y", 448, kind="integer", explanation="16 x 28 = 448.")
+    assert other["digest"] != seal["digest"], "the same answer must seal differently per question"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        checks.seal_concept("q", 1, kind="float", explanation="")
