@@ -50,6 +50,13 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def assignment_points(week: str) -> float:
+    """All the points of ``week``'s graded assignment, as nbgrader counts them."""
+    cells = read_notebook(ROOT / "solutions" / week / "assignment.ipynb").cells
+    return sum(cell.metadata.get("nbgrader", {}).get("points", 0) for cell in cells
+               if cell.metadata.get("nbgrader", {}).get("grade"))
+
+
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 

@@ -67,6 +67,7 @@ class Result:
     score: float | None = None
     max_score: float | None = None
     log_path: str = ""
+    to_grade_by_hand: list[str] = field(default_factory=list)  # grade ids of answers
 
     def fail(self, reason: str) -> None:
         self.failure = "; ".join(dict.fromkeys(filter(None, [*self.failure.split("; "), reason])))
@@ -75,7 +76,8 @@ class Result:
     def status(self) -> str:
         status = f"failed: {self.failure}" if self.failure else "graded"
         log = [f"log: {self.log_path}"] if self.failure and self.log_path else []
-        return "; ".join([status, *self.notes, *log])
+        by_hand = [f"to grade by hand: {', '.join(self.to_grade_by_hand)}"] * bool(self.to_grade_by_hand)
+        return "; ".join([status, *self.notes, *by_hand, *log])
 
 
 class GradingError(Exception):
@@ -507,6 +509,10 @@ class ClassGrader:
                 except MissingEntry:
                     continue
                 result.score, result.max_score = submission.score, submission.max_score
+                if not result.failure:  # a failed submission's zeros are marked manual too
+                    result.to_grade_by_hand = sorted(
+                        grade.name for notebook in submission.notebooks for grade in notebook.grades
+                        if grade.needs_manual_grade and grade.manual_score is None)
 
 
 def summarise(assignment: str, results: list[Result], seconds: float, backup: Path,
@@ -527,6 +533,10 @@ def summarise(assignment: str, results: list[Result], seconds: float, backup: Pa
     for result in results:
         score = "-" if result.score is None else f"{result.score:g} / {result.max_score:g}"
         lines.append(f"{result.student:<{width}}  {score:>11}  {result.seconds:7.1f}  {result.status}")
+    by_hand = [result.student for result in results if result.to_grade_by_hand]
+    if by_hand:
+        lines += ["", f"Answers to grade by hand (formgrader > Manual Grading, then grade again "
+                      f"to update grades and feedback): {', '.join(by_hand)}"]
     lines += ["", f"Summary: {summary_path}; grades: grades.csv; feedback: feedback/; "
                   f"report: {REPORTS}/{assignment}/report.html"]
     return "\n".join(lines)

@@ -12,9 +12,10 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, answered, grade_id, read_notebook
+from grader.course_copy import ROOT, answered, assignment_points, grade_id, read_notebook
 
 WEEK = "week5_weights"
+POINTS = assignment_points(WEEK)  # the most a student can score
 LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3"]
 STUDENTS = ["blank", "partial", "solution"]
 

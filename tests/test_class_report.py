@@ -19,6 +19,7 @@ from grader.config import CourseConfig
 from grader.export import RosterError, read_roster
 
 WEEK = small_class.WEEK
+POINTS = f"{small_class.POINTS:g}"
 
 
 def max_scores(course) -> dict[str, float]:
@@ -43,7 +44,7 @@ def test_make_grade_writes_a_report_whose_numbers_are_the_gradebooks(sqlite_clas
     course, found = sqlite_class
     page = (course / "reports" / WEEK / "report.html").read_text()
     totals = [sum(grades.values()) for grades in found.values()]
-    assert f"{len(found)} students; mean {sum(totals) / len(totals):.1f} of 27 points" in page
+    assert f"{len(found)} students; mean {sum(totals) / len(totals):.1f} of {POINTS} points" in page
     points = max_scores(course)
     rows = {row[1]: row for row in table_rows(page) if len(row) == 5}
     assert sorted(rows) == sorted(points)
@@ -89,7 +90,7 @@ def test_the_progress_report_shows_every_student_in_every_graded_week(sqlite_cla
     assert result.returncode == 0, result.stderr
     page = (course / "reports" / "progress" / "report.html").read_text()
     rows = {row[0]: row[1:] for row in table_rows(page) if row}
-    assert rows == {student: [f"{sum(grades.values()):g} / 27"] for student, grades in found.items()}
+    assert rows == {student: [f"{sum(grades.values()):g} / {POINTS}"] for student, grades in found.items()}
     assert (course / "reports" / "progress" / "progress.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -124,7 +125,7 @@ def test_exports_match_the_gradebook_and_list_who_is_missing(sqlite_class, roste
     total = {student: f"{sum(grades.values()):g}" for student, grades in found.items()}
     if platform == "canvas":
         assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", WEEK]
-        assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == "27"
+        assert rows[1][0].strip() == "Points Possible" and rows[1][-1] == POINTS
         assert rows[2:] == [["Pat Partial", "1001", "", "", "A", total["partial"]],
                             ["Sol Solution", "1002", "", "", "B", total["solution"]],
                             ["Dana Absent", "1003", "", "", "A", ""]]

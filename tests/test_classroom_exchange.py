@@ -26,6 +26,7 @@ from grader.course_copy import ROOT, answered, make_course_copy, read_notebook, 
 from grader.sandbox import grading_environment
 
 WEEK = small_class.WEEK
+POINTS = f"{small_class.POINTS:g}"
 COURSE_ID = "tf2-course"
 POINTS_PER_DAY = 2.0
 
@@ -121,7 +122,7 @@ def test_each_submission_is_graded_as_collected(classroom):
     with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
         assert sorted(s.student.id for s in gradebook.assignment_submissions(WEEK)) == ["ana", "ben"]
         ana = gradebook.find_submission(WEEK, "ana")
-        assert ana.score == ana.max_score == 27
+        assert ana.score == ana.max_score == small_class.POINTS
         assert (ana.total_seconds_late, ana.late_submission_penalty) == (0, 0)
 
 
@@ -149,9 +150,9 @@ def test_each_student_fetches_their_own_feedback_without_hidden_tests(classroom)
         assert "BEGIN HIDDEN TESTS" not in page, student
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked[:3]}"
-    assert re.search(r"Score:\s*27(\.0)?\s*/\s*27", text_of(feedback["ana"])), "ana's score"
+    assert re.search(rf"Score:\s*{POINTS}(\.0)?\s*/\s*{POINTS}", text_of(feedback["ana"])), "ana's score"
     ben = text_of(feedback["ben"])
-    assert re.search(r"Score:\s*3(\.0)?\s*/\s*27", ben), "ben's score after the penalty"
+    assert re.search(rf"Score:\s*3(\.0)?\s*/\s*{POINTS}", ben), "ben's score after the penalty"
     assert "Late submission penalty (Score: -2.0)" in ben
     assert "Late submission penalty" not in text_of(feedback["ana"])
     assert "NotImplementedError" in ben, "ben's feedback says why his unanswered cells failed"
@@ -187,10 +188,10 @@ def test_a_formgrader_grade_and_comment_survive_the_next_make_grade(classroom, t
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         frame = formgrader(page, address)
         frame.get_by_role("link", name="Manage Students").click()
-        rows = frame.locator("table tbody tr", has_text="27")
+        rows = frame.locator("table tbody tr", has_text=POINTS)
         rows.first.wait_for(timeout=60 * SECONDS)
         table = frame.locator("table").first.inner_text()
-        assert re.search(r"\bana\b.*\b27 / 27\b", table) and re.search(r"\bben\b.*\b5 / 27\b", table), table
+        assert re.search(rf"\bana\b.*\b{POINTS} / {POINTS}\b", table) and re.search(rf"\bben\b.*\b5 / {POINTS}\b", table), table
         screenshot(page, "05-formgrader-students")
 
         frame.get_by_role("link", name="Manual Grading").click()
@@ -213,5 +214,5 @@ def test_a_formgrader_grade_and_comment_survive_the_next_make_grade(classroom, t
     make_grade(course, "--student", "ben")
     assert gradebook_state(course, "ben") == (7, 2, COMMENT)
     feedback = text_of((course / "feedback" / "ben" / WEEK / "assignment.html").read_text())
-    assert COMMENT in feedback and re.search(r"Score:\s*5(\.0)?\s*/\s*27", feedback), \
+    assert COMMENT in feedback and re.search(rf"Score:\s*5(\.0)?\s*/\s*{POINTS}", feedback), \
         "the regenerated feedback has the comment, and 7 points less the late penalty"
