@@ -13,7 +13,8 @@ from grader.course_copy import (ROOT, WEEKS, answered, grade_id, make_course_cop
 
 # Per week: answers pasted into the partial submission, a single code token that only a
 # visible test holds, and one that only a hidden test holds. Week 1 is graded, with the
-# same checks and many more, by `python -m grader` in test_hostile_grading.py.
+# same checks and many more, by `python -m grader` in test_hostile_grading.py, and week 6,
+# with its hand-graded reflection, in test_capstone_grading.py.
 CASES = {
     "week2_validation": (["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model"],
                          "check_param_count", "HeUniform"),
@@ -27,7 +28,7 @@ CASES = {
 
 
 def test_every_week_has_a_grading_case():
-    assert sorted([*CASES, "week1_sequential"]) == WEEKS
+    assert sorted([*CASES, "week1_sequential", "week6_capstone"]) == WEEKS
 
 
 def _points_of(notebook, answer_ids):

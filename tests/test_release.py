@@ -83,9 +83,13 @@ def test_assignments_pair_each_answer_with_points_and_hidden_tests(path):
     week_number = re.match(r"week(\d+)_", path.parent.name).group(1)
     cells = read_notebook(path).cells
     answers = {grade_id(c) for c in cells if c.metadata.get("nbgrader", {}).get("solution")}
-    tests = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(tests) >= 5 and sum(c.metadata.nbgrader.points for c in tests) >= 20
-    for cell in tests:
+    graded = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(graded) >= 5 and sum(c.metadata.nbgrader.points for c in graded) >= 20
+    by_hand = [c for c in graded if c.metadata.nbgrader.get("solution")]
+    for cell in by_hand:  # an answer the instructor grades, such as a written reflection
+        assert cell.cell_type == "markdown" and cell.metadata.nbgrader.points > 0, grade_id(cell)
+        assert "rubric" in cells[cells.index(cell) - 1].source, f"{grade_id(cell)}: show the rubric"
+    for cell in (c for c in graded if c not in by_hand):
         name = grade_id(cell)
         assert re.fullmatch(rf"w{week_number}_\w+_tests", name), name
         assert name.removesuffix("_tests") in answers, f"{name} has no answer cell"
