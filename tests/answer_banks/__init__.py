@@ -22,3 +22,10 @@ class Exercise:
     rerun: tuple[str, ...] = ()
     # Code run before each answer, to reset what the exercise writes (such as a folder).
     before: str = ""
+
+
+def concept(variable: str, *, correct: list[str], wrong: list[str]) -> Exercise:
+    """The bank of a concept question: each answer is a Python literal assigned to ``variable``."""
+    def answers(literals: list[str]) -> dict[str, str]:
+        return {literal: f"{variable} = {literal}\n" for literal in literals}
+    return Exercise(correct=answers(correct), wrong=answers(wrong))

@@ -1,6 +1,6 @@
 """Week 1 answers: the Sequential API."""
 
-from answer_banks import Exercise
+from answer_banks import Exercise, concept
 
 EXERCISES = {
     "w1_scale_images": Exercise(
@@ -363,4 +363,13 @@ test_accuracy = 100 * float(np.mean(predict_labels(model, scale_images(x_test_ra
 ''',
         },
     ),
+    "w1_concept_conv_shape": concept(
+        "conv_output_shape", correct=["(None, 14, 14, 8)", "[None, 14, 14, 8]", "(None, np.int64(14), 14, 8)"],
+        wrong=["(None, 13, 13, 8)", "(None, 28, 28, 8)", "(14, 14, 8)", "(None, 14, 14, 1)", '"(None, 14, 14, 8)"']),
+    "w1_concept_conv_params": concept(
+        "conv_parameters", correct=["448", "16 * (3 * 3 * 3 + 1)", "np.int64(448)"],
+        wrong=["432", "160", "448.0", '"448"', "16 * (3 * 3 + 1) * 64 * 64"]),
+    "w1_concept_loss": concept(
+        "loss_choice", correct=['"B"', '" b "'],
+        wrong=['"A"', '"C"', '"D"', '"sparse_categorical_crossentropy"', "2"]),
 }

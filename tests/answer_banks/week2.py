@@ -1,6 +1,6 @@
 """Week 2 answers: validation, regularisation and callbacks."""
 
-from answer_banks import Exercise
+from answer_banks import Exercise, concept
 
 _REGULARISED = '''
 def build_regularised_model(input_dim=4, num_classes=3, weight_decay=0.001, dropout_rate=0.3):
@@ -373,6 +373,64 @@ class BatchLossRecorder(keras.callbacks.Callback):
             "unscaled features": _train(x="x_train_raw.astype('float32')", accuracy=(
                 "model.evaluate(x_test_raw.astype('float32'), y_test_one_hot, verbose=0, return_dict=True)['accuracy']")),
             "training accuracy from the history": _train(accuracy='history.history["accuracy"][-1]'),
+        },
+    ),
+    "w2_concept_curve": concept(
+        "curve_diagnosis", correct=['"B"', '"b"'], wrong=['"A"', '"C"', '"overfits"', "True"]),
+    "w2_concept_callback": concept(
+        "callback_choice", correct=['"C"', '"c "'], wrong=['"A"', '"B"', '"D"', "keras.callbacks.EarlyStopping"]),
+    "w2_concept_dropout": concept(
+        "dropout_choice", correct=['"C"', '"c"'], wrong=['"A"', '"B"', '"AC"', "None"]),
+    "w2_val_loss_logger": Exercise(
+        correct={
+            "a lambda": '''
+def make_val_loss_logger(record):
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: record.append(float(logs["val_loss"])))
+''',
+            "a named function": '''
+def make_val_loss_logger(record):
+    def log(epoch, logs=None):
+        record.append(float(logs.get("val_loss")))
+    return keras.callbacks.LambdaCallback(on_epoch_end=log)
+''',
+        },
+        wrong={
+            "the training loss": '''
+def make_val_loss_logger(record):
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: record.append(float(logs["loss"])))
+''',
+            "a new list": '''
+def make_val_loss_logger(record):
+    record = []
+    return keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: record.append(float(logs["val_loss"])))
+''',
+            "after every batch": '''
+def make_val_loss_logger(record):
+    return keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: record.append(float(logs["loss"])))
+''',
+            "a callback class": '''
+class _Logger(keras.callbacks.Callback):
+    def __init__(self, record):
+        super().__init__()
+        self.record = record
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.record.append(float(logs["val_loss"]))
+
+
+def make_val_loss_logger(record):
+    return _Logger(record)
+''',
+            "replaces the contents": '''
+def make_val_loss_logger(record):
+    def log(epoch, logs):
+        record[:] = record[:epoch] + [float(logs["val_loss"])]
+    return keras.callbacks.LambdaCallback(on_epoch_end=log)
+''',
         },
     ),
 }

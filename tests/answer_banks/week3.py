@@ -1,6 +1,6 @@
 """Week 3 answers: saving and loading."""
 
-from answer_banks import Exercise
+from answer_banks import Exercise, concept
 
 _TRAIN = '''
 helpers.set_seed({seed})
@@ -242,5 +242,92 @@ def list_weights(path):
             "layers without variables kept": _list(keep_empty=True),
             "shapes as lists": _list(shape="list(variables[index].shape)"),
         },
+    ),
+    "w3_concept_weights_file": concept(
+        "weights_file_choice", correct=['"B"', '"b"'], wrong=['"A"', '"C"', '"D"', '"model.weights.h5"']),
+    "w3_concept_best_epoch": concept(
+        "checkpoint_epoch", correct=["4", "np.int32(4)"], wrong=["5", "3", "2", "True", "4.0"]),
+    "w3_concept_export": concept(
+        "serving_choice", correct=['"B"', '" B"'], wrong=['"A"', '"C"', '"D"', '"export"']),
+    "w3_state_manager": Exercise(
+        correct={
+            "checkpoint then manager": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
+''',
+            "keywords and a Path": '''
+def make_state_manager(model, folder):
+    return tf.train.CheckpointManager(
+        checkpoint=tf.train.Checkpoint(optimizer=model.optimizer, model=model), directory=folder,
+        max_to_keep=2, checkpoint_name="ckpt")
+''',
+        },
+        wrong={
+            "keeps 3": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=3)
+''',
+            "other names": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(network=model, opt=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
+''',
+            "a subfolder": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(Path(folder) / "ckpt"), max_to_keep=2)
+''',
+            "another file prefix": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2,
+                                      checkpoint_name="state")
+''',
+            "keeps every one": '''
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=None)
+''',
+        },
+        before="shutil.rmtree(WORK_DIR / 'states', ignore_errors=True)\n",
+    ),
+    "w3_export_for_serving": Exercise(
+        correct={
+            "functional wrapper": '''
+def export_for_serving(model, folder):
+    model.export(str(folder), verbose=False)
+    inputs = keras.Input(shape=(28, 28))
+    return keras.Model(inputs, keras.layers.TFSMLayer(str(folder), call_endpoint="serve")(inputs))
+''',
+            "Sequential wrapper, Path": '''
+def export_for_serving(model, folder):
+    model.export(folder, verbose=False)
+    return keras.Sequential([keras.Input(shape=(28, 28)),
+                             keras.layers.TFSMLayer(folder, call_endpoint="serve")])
+''',
+        },
+        wrong={
+            "returns the original": '''
+def export_for_serving(model, folder):
+    model.export(str(folder), verbose=False)
+    return model
+''',
+            "a .keras copy, no SavedModel": '''
+def export_for_serving(model, folder):
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    model.save(Path(folder) / "model.keras")
+    return keras.models.load_model(Path(folder) / "model.keras")
+''',
+            "serves a fresh model": '''
+def export_for_serving(model, folder):
+    fresh = build_model()
+    fresh.export(str(folder), verbose=False)
+    inputs = keras.Input(shape=(28, 28))
+    return keras.Model(inputs, keras.layers.TFSMLayer(str(folder), call_endpoint="serve")(inputs))
+''',
+        },
+        before="shutil.rmtree(WORK_DIR / 'served', ignore_errors=True)\n",
     ),
 }

@@ -1,6 +1,6 @@
 """Week 4 answers: transfer learning."""
 
-from answer_banks import Exercise
+from answer_banks import Exercise, concept
 
 _HEAD = '''
 helpers.set_seed({seed})
@@ -299,4 +299,11 @@ def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
             "50 epochs": _beat(tune="fine_tune(model, extractor, x_few, y_few, epochs=50)"),
         },
     ),
+    "w4_concept_batchnorm": concept(
+        "batchnorm_choice", correct=['"A"', '"a"'], wrong=['"B"', '"C"', '"D"', "0"]),
+    "w4_concept_trainable": concept(
+        "trainable_parameters", correct=["650", "64 * 10 + 10"],
+        wrong=["640", "120650", "120000", "650.0", "[650]"]),
+    "w4_concept_finetune_rate": concept(
+        "fine_tune_rate_choice", correct=['"B"', '"b"'], wrong=['"A"', '"C"', '"1e-5"', "1e-5"]),
 }

@@ -1,6 +1,6 @@
 """Week 5 answers: a deep dive into weights."""
 
-from answer_banks import Exercise
+from answer_banks import Exercise, concept
 
 _PRUNE = '''
 def prune_by_magnitude(weights, sparsity):
@@ -76,6 +76,24 @@ def _recorder(init="", begin="self.norms = {}", only_last="",
               loss="keras.losses.SparseCategoricalCrossentropy()(self.labels, probabilities)",
               measured="gradient"):
     return _RECORDER.format(init=init, begin=begin, only_last=only_last, loss=loss, measured=measured)
+
+
+_WEIGHT_NORM = '''
+class WeightNormDense(keras.layers.Layer):
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.v = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+        self.g = self.add_weight(shape=(self.units,), initializer="ones")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+        {build_g}
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, {kernel}) + self.b)
+'''
 
 
 EXERCISES = {
@@ -254,6 +272,54 @@ class GradientNormRecorder(keras.callbacks.Callback):
             "summed loss": _recorder(loss=(
                 "tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(self.labels, probabilities))")),
             "norm of the kernel, not its gradient": _recorder(measured="layer.kernel"),
+        },
+    ),
+    "w5_concept_kernel_layout": concept(
+        "keras_kernel_shape", correct=["(5, 3, 3, 32)", "[5, 3, 3, 32]"],
+        wrong=["(32, 3, 5, 3)", "(3, 5, 3, 32)", "(None, 5, 3, 3, 32)", "(5, 3, 32)", '"5x3x3x32"']),
+    "w5_concept_torch_layout": concept(
+        "torch_weight_shape", correct=["(32, 3, 5, 3)", "[32, 3, 5, 3]"],
+        wrong=["(5, 3, 3, 32)", "(32, 3, 3, 5)", "(3, 32, 5, 3)", "(32, 5, 3, 3)"]),
+    "w5_concept_lstm_params": concept(
+        "lstm_parameters", correct=["1600", "4 * (16 * (8 + 16) + 16)"],
+        wrong=["400", "1536", "1088", "1600.5", "(8 + 16 + 1) * 16"]),
+    "w5_weight_norm_dense": Exercise(
+        correct={
+            "tf ops": _WEIGHT_NORM.format(build_g="self.g.assign(tf.norm(self.v, axis=0))",
+                                          kernel="self.g * self.v / tf.norm(self.v, axis=0)"),
+            "keras.ops and a norm initializer": '''
+class WeightNormDense(keras.layers.Layer):
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.v = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+        norms = keras.ops.sqrt(keras.ops.sum(keras.ops.square(self.v), axis=0))
+        self.g = self.add_weight(shape=(self.units,), initializer=keras.initializers.Constant(
+            keras.ops.convert_to_numpy(norms)))
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs):
+        norms = keras.ops.sqrt(keras.ops.sum(keras.ops.square(self.v), axis=0))
+        return self.activation(keras.ops.matmul(inputs, self.v * (self.g / norms)) + self.b)
+''',
+        },
+        wrong={
+            "g starts at one": _WEIGHT_NORM.format(build_g="pass",
+                                                   kernel="self.g * self.v / tf.norm(self.v, axis=0)"),
+            "norms of the rows": _WEIGHT_NORM.format(
+                build_g="self.g.assign(tf.norm(self.v, axis=1)[:self.units])",
+                kernel="self.g * self.v / tf.norm(self.v, axis=1, keepdims=True)"),
+            "no normalisation": _WEIGHT_NORM.format(build_g="self.g.assign(tf.norm(self.v, axis=0))",
+                                                    kernel="self.v"),
+            "one norm for the whole kernel": _WEIGHT_NORM.format(
+                build_g="self.g.assign(tf.norm(self.v, axis=0))",
+                kernel="self.g * self.v / tf.norm(self.v)"),
+            "g not trainable": _WEIGHT_NORM.format(
+                build_g="self.g = tf.Variable(tf.norm(self.v, axis=0), trainable=False)",
+                kernel="self.g * self.v / tf.norm(self.v, axis=0)"),
         },
     ),
 }
