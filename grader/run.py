@@ -76,7 +76,8 @@ class Result:
     def status(self) -> str:
         status = f"failed: {self.failure}" if self.failure else "graded"
         log = [f"log: {self.log_path}"] if self.failure and self.log_path else []
-        by_hand = [f"to grade by hand: {', '.join(self.to_grade_by_hand)}"] * bool(self.to_grade_by_hand)
+        by_hand = ([f"to grade by hand: {', '.join(self.to_grade_by_hand)}"]
+                   if self.to_grade_by_hand else [])
         return "; ".join([status, *self.notes, *by_hand, *log])
 
 

@@ -30,9 +30,10 @@ WEEK = "week1_sequential"
 # margin for a loaded one, and 2 jobs x 3 GiB fit on any machine that runs the tests.
 LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3", "--jobs", "2"]
 RELAY_MARKER = "relay-marker-of-a-hostile-submission"
-POINTS = {"w1_scale_images": 4, "w1_count_dense_parameters": 3, "w1_build_mlp": 4,
-          "w1_build_cnn": 5, "w1_compile_classifier": 4, "w1_train": 3,
-          "w1_predict_labels": 3, "w1_classifier": 4}
+# Each exercise's points, keyed by its answer id, as the source notebook gives them.
+POINTS = {grade_id(cell).removesuffix("_tests"): cell.metadata.nbgrader.points
+          for cell in read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb").cells
+          if cell.metadata.get("nbgrader", {}).get("grade")}
 SETUP = 2  # index of the Setup code cell
 
 

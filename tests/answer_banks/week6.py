@@ -261,6 +261,8 @@ def plot_comparison(comparison, ax=None):
         "stopped_after", correct=["6", "np.int64(6)"], wrong=["7", "5", "4", "8", "6.0"]),
     "w6_concept_schedule": concept(
         "schedule_choice", correct=['"A"', '"a"'], wrong=['"B"', '"C"', '"0.01, 0.01, 0.005"']),
+    "w6_concept_decay": concept(
+        "decay_choice", correct=['"B"', '"b"'], wrong=['"A"', '"C"', "0.00125", '"0.00125"']),
     "w6_concept_fresh_test": concept(
         "fresh_data_choice", correct=['"A"', '" a "'], wrong=['"B"', '"C"', '"D"', "1"]),
 }
