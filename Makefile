@@ -105,4 +105,5 @@ bench: $(STAMP)
 	python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) gradebook.db autograded feedback reports grades.csv grades-*.csv grading-summary-*.csv
+	rm -rf $(VENV) gradebook.db autograded feedback reports grading-logs grades.csv grades-*.csv \
+	  grading-summary-*.csv

@@ -6,8 +6,9 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     LimitOutput, OverwriteCells, OverwriteKernelspec)
 
 from grader.late import LatePolicy
-from grader.preprocessors import (DropBadGradeMetadata, GuardedExecute, SanitiseFeedback,
-                                  SaveAutoGradesAtOnce, ShortTestTracebacks)
+from grader.preprocessors import (FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATE_DIRS, DropBadGradeMetadata,
+                                  GuardedExecute, SanitiseFeedback, SaveAutoGradesAtOnce,
+                                  ShortTestTracebacks)
 
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
@@ -62,3 +63,6 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, Dedupli
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
                                     SanitiseFeedback, CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
+# Feedback opens offline, as the class report does: no MathJax script from a CDN.
+c.HTMLExporter.template_name = FEEDBACK_TEMPLATE
+c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS

@@ -4,7 +4,7 @@
 assignment (config, source, a gradebook, the student's notebooks) and runs ``nbgrader
 autograde`` there under `grader.sandbox.run_limited`. nbgrader is trusted and runs outside
 the sandbox; the kernel it starts runs inside ``bwrap`` (`grader.jail`) and sees only its
-own home and ``/tmp`` in ``job.work/box``. The executed notebooks are read back as data and
+own home and ``/tmp`` in ``job.work/box`` (and its IPC folder, see `grader.jail.Box`). The executed notebooks are read back as data and
 returned; ``job.work`` is removed. With ``isolation="none"`` the kernel runs unsandboxed
 (the caller then watches the course directory for changes instead).
 """
@@ -85,6 +85,7 @@ def grade_submission(job: Job) -> Graded:
         if cgroup is not None:
             cgroup.remove()
         remove_folder(job.work)
+        Box(job.work / "box").remove()
 
 
 def _write_course(job: Job) -> Path:

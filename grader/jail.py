@@ -7,7 +7,8 @@ else, so not the course, its solutions, any gradebook, the grader's work folders
 instructor's HOME (only the names of the folders above those it sees, such as ``/work``).
 Its root and ``/dev`` are read-only; ``/tmp`` and ``/dev/shm`` are folders
 of the box, so what is written there counts against the disk limit. The kernel talks to
-nbgrader, which runs outside, over ZeroMQ IPC sockets in a folder both see.
+nbgrader, which runs outside, over ZeroMQ IPC sockets in a folder both see (a short path
+in ``/tmp``, counted against the disk limit like the others: see `Box`).
 
 `SandboxedKernelManager` is the kernel manager nbgrader's `Execute` uses when the grader
 asks for it (``--Execute.kernel_manager_class``); `Box` is the folder layout.
@@ -15,10 +16,12 @@ asks for it (``--Execute.kernel_manager_class``); `Box` is the folder layout.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,12 +35,19 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblew
 SYSTEM_FOLDERS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 HOME = "/home/student"
 IPC = "/ipc"  # where the sandbox sees the box's ipc folder
+IPC_ROOT = "/tmp"  # short, so that socket paths fit (see Box)
 
 
 @dataclass(frozen=True)
 class Box:
     """A sandbox's folders on the host: ``home``, ``tmp``, ``shm`` (``/dev/shm``) and the IPC
-    sockets' folder are all the sandbox can write."""
+    sockets' folder are all the sandbox can write, and all count against the disk limit.
+
+    A Unix socket's path must fit in 107 bytes, so the IPC folder does not lie in ``folder``
+    (whose depth depends on the temporary folder and the student id) but directly in
+    ``/tmp``, under a name derived from ``folder``: the same for every process that names
+    the box, and as long for every student.
+    """
 
     folder: Path
 
@@ -55,17 +65,36 @@ class Box:
 
     @property
     def ipc(self) -> Path:
-        return self.folder / "ipc"
+        digest = hashlib.sha256(str(Path(self.folder).resolve()).encode()).hexdigest()[:16]
+        return Path(IPC_ROOT) / f"grader-ipc-{digest}"
 
     @property
     def writable(self) -> tuple[Path, ...]:
-        """The folders whose size counts against the disk limit."""
-        return self.home, self.tmp, self.shm
+        """Every folder the sandbox can write to: their sizes count against the disk limit."""
+        return self.home, self.tmp, self.shm, self.ipc
 
     def create(self) -> Box:
-        for path in (*self.writable, self.ipc):
+        for path in (self.home, self.tmp, self.shm):
             path.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.ipc)
         return self
+
+    def remove(self) -> None:
+        """Remove the IPC folder (the rest goes with ``folder``)."""
+        shutil.rmtree(self.ipc, ignore_errors=True)
+
+
+def _private_folder(path: Path) -> None:
+    """Create ``path`` for this user alone, or check that it already is: in a shared /tmp,
+    another user could have made it first (or a link by its name)."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path} must be a folder of this user's alone (mode 700); "
+                              "something else is there: remove it and grade again")
 
 
 def readable_folders() -> list[str]:

@@ -9,12 +9,14 @@ stopped before nbgrader saves any grade. `ReplayOutputs` takes the place of `Exe
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
 import bleach
 import nbformat
+import nbgrader
 import psutil
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -23,8 +25,18 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
 from traitlets import Bool, Dict, List, Unicode
 
-GUARD_INSTALL = "__import__('grader.kernel_guard').kernel_guard.install({modules!r}, {aliases!r})"
+# Feedback opens offline: nbgrader's feedback template, with nbconvert's MathJax macro (a script
+# from a CDN) replaced by an empty one (templates/offline_feedback). nbgrader_config.py sets them.
+FEEDBACK_TEMPLATE = "offline_feedback"
+FEEDBACK_TEMPLATE_DIRS = [str(Path(__file__).parent / "templates"),
+                          str(Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+                              / "templates")]
+
+GUARD_INSTALL = ("__import__('grader.kernel_guard').kernel_guard.install({modules!r}, {aliases!r}, "
+                 "{watched!r})")
 GUARD_RESTORE = "__import__('grader.kernel_guard').kernel_guard.restore(get_ipython().user_ns)"
+GUARD_TAMPERED = ("__import__('json').dumps(__import__('grader.kernel_guard').kernel_guard"
+                  ".tampered(get_ipython().user_ns))")
 
 
 def error_output(name: str, message: str) -> NotebookNode:
@@ -63,6 +75,12 @@ class GuardedExecute(Execute):
         help="Names in the notebook rebound to these modules before every test cell.",
     ).tag(config=True)
 
+    watched_modules = List(
+        ["keras"],
+        help="Modules whose classes and functions no code may replace: a test cell that runs "
+             "after such a change fails (they are not restored: Keras keeps state in them).",
+    ).tag(config=True)
+
     stop_stray_processes = Bool(
         False,
         help="Kill every process this one started once the notebook has run. Only for a "
@@ -88,7 +106,13 @@ class GuardedExecute(Execute):
             return cell, resources
         try:
             self._guard(cell)
-            return super().preprocess_cell(cell, resources, index)
+            if not _is_test(cell):
+                return super().preprocess_cell(cell, resources, index)
+            # Out of the input history (In, _ih, _i); the guard keeps it out of linecache.
+            self._check_assign_resources(resources)
+            cell = self.execute_cell(cell, index, store_history=False)
+            self._check_tampering(cell)
+            return cell, self.resources
         except GuardError as error:
             cell.outputs = [error_output("GraderError", str(error))]
         except DeadKernelError:
@@ -102,19 +126,29 @@ class GuardedExecute(Execute):
         """Snapshot the guarded modules before the first cell; restore them before a test."""
         if not self._guard_installed:
             self._run_silently(GUARD_INSTALL.format(modules=list(self.guarded_modules),
-                                                    aliases=dict(self.guarded_aliases)))
+                                                    aliases=dict(self.guarded_aliases),
+                                                    watched=tuple(self.watched_modules)))
             self._guard_installed = True
-        if utils.is_grade(cell) and not utils.is_solution(cell):
+        if _is_test(cell):
             self._run_silently(GUARD_RESTORE)
+
+    def _check_tampering(self, cell) -> None:
+        """Fail a test whose code under test changed what the test relies on."""
+        changed = json.loads(ast.literal_eval(self._run_silently(GUARD_TAMPERED)))
+        if changed:
+            shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+            cell.outputs.append(error_output(
+                "GraderError", f"this test cannot count: code it ran changed {shown}"))
 
     def _stop(self, cell, name: str, reason: str) -> None:
         self.log.error("Stopping execution: %s", reason)
         self._stopped_because = reason
         cell.outputs.append(error_output(name, reason))
 
-    def _run_silently(self, expression: str) -> None:
+    def _run_silently(self, expression: str) -> str:
         """Evaluate grader code in the kernel as a user expression: outside any cell, so no
-        input transformer a submission installed can rewrite it. Raise GuardError if it fails."""
+        input transformer a submission installed can rewrite it. Return its value's repr;
+        raise GuardError if it fails."""
         request = self.kc.execute("", silent=True, store_history=False,
                                   user_expressions={"guard": expression})
         reply = self.wait_for_reply(request)
@@ -123,6 +157,12 @@ class GuardedExecute(Execute):
         if result.get("status") != "ok":
             raise GuardError("the grader could not restore the test environment: "
                              f"{result.get('ename', result.get('status'))}: {result.get('evalue', '')}")
+        return result.get("data", {}).get("text/plain", "")
+
+
+def _is_test(cell) -> bool:
+    """A locked test cell (graded, not an answer)."""
+    return utils.is_grade(cell) and not utils.is_solution(cell)
 
 
 class _DeferredCommits:

@@ -30,6 +30,8 @@ __all__ = [
     "check_history",
     "check_concept",
     "seal_concept",
+    "plain",
+    "check_keras_model",
 ]
 
 
@@ -101,6 +103,138 @@ def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "valu
               f"Return a plain {names}.")
 
 
+_PLAIN_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+# Whose classes the checks may call into; a class written in the notebook could run code
+# that reads the test (its frames, its source) while a check holds the expected value.
+_TRUSTED_LIBRARIES = ("builtins", "numpy", "keras", "tensorflow")
+
+
+def _plain(value: Any, name: str) -> Any:
+    """``value`` as plain data (TensorFlow tensors become arrays), checked by type alone.
+
+    Plain data holds only Python's own numbers, strings, None, lists, tuples and dicts, and
+    NumPy's arrays (not of objects) and scalars, so reading or comparing it runs no code of
+    the notebook. Anything else fails before a check compares it with what it wants.
+    """
+    kind = type(value)
+    if kind in _PLAIN_SCALARS or (isinstance(value, np.generic) and _is_plain(value)):
+        return value
+    if kind is np.ndarray and value.dtype.kind != "O":
+        return value
+    if kind in (list, tuple):
+        return kind(_plain(item, name) for item in value)
+    if kind is dict:
+        return {_plain(key, name): _plain(item, name) for key, item in value.items()}
+    if kind.__module__.startswith("tensorflow") and hasattr(kind, "numpy"):
+        return _plain(value.numpy(), name)
+    _fail(name, "plain data (numbers, strings, lists, tuples, dicts or NumPy arrays)",
+          f"{_a(kind.__name__)}, a type defined in the notebook" if not _is_plain(value)
+          else f"{_a(kind.__name__)}", "Return built-in values or NumPy arrays.")
+
+
+def plain(value: Any, *, name: str = "value") -> Any:
+    """Return an answer as plain data, read by its type alone; tests call it first.
+
+    A hidden test calls the student's code, passes the result through ``plain`` and only
+    then computes what it expects: code that runs later can no longer change the answer,
+    and no code of the answer's own type ever runs while the expectation exists.
+
+    Parameters
+    ----------
+    value : object
+        What the student's code returned.
+    name : str, default 'value'
+        What it is, as the message should call it.
+
+    Returns
+    -------
+    object
+        ``value``, with TensorFlow tensors converted to NumPy arrays.
+
+    Raises
+    ------
+    AssertionError
+        If ``value`` holds anything but Python's numbers, strings, None, lists, tuples and
+        dicts, and NumPy arrays and scalars (a subclass written in the notebook included).
+
+    Examples
+    --------
+    >>> plain([1, (2.5, "a")], name="pairs")
+    [1, (2.5, 'a')]
+    >>> class Sly(int):
+    ...     pass
+    >>> plain(Sly(3), name="count")
+    Traceback (most recent call last):
+    ...
+    AssertionError: count: want plain data (numbers, strings, lists, tuples, dicts or NumPy \
+arrays), got a Sly, a type defined in the notebook. Return built-in values or NumPy arrays.
+    """
+    return _plain(value, name)
+
+
+def check_keras_model(model: Any, *, name: str = "model") -> None:
+    """Check that a model and every layer in it are Keras's own classes, with no code of the
+    notebook inside (a ``Lambda`` layer, or an activation written in the notebook).
+
+    Tests that evaluate a student's model call this first: code inside the model would run
+    while the test holds the data it scores the model on.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model to check.
+    name : str, default 'model'
+        What it is, as the message should call it.
+
+    Raises
+    ------
+    AssertionError
+        If the model, a layer or an activation is not Keras's own.
+
+    Examples
+    --------
+    >>> import keras
+    >>> check_keras_model(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, "relu")]))
+    >>> check_keras_model(keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x)]))
+    Traceback (most recent call last):
+    ...
+    AssertionError: model's layer 'lambda': want a layer of Keras's own classes, got a Lambda, \
+which runs code written in the notebook. Use Keras's layers as they are.
+    """
+    _library_model(model, name)
+    pending = list(getattr(model, "layers", []))
+    while pending:
+        layer = pending.pop()
+        where = f"{name}'s layer {layer.name!r}"
+        if type(layer).__name__ == "Lambda":
+            _fail(where, "a layer of Keras's own classes", "a Lambda, which runs code written in "
+                  "the notebook", "Use Keras's layers as they are.")
+        activation = getattr(layer, "activation", None)
+        if activation is not None and getattr(activation, "__module__", "").split(".")[0] != "keras":
+            _fail(f"{where} activation", "one of Keras's activations",
+                  f"{getattr(activation, '__name__', type(activation).__name__)}, defined in the notebook")
+        pending += list(getattr(layer, "layers", []))
+
+
+def _library_object(obj: Any, name: str, what: str = "an object") -> None:
+    """Fail unless ``obj``'s class comes from Keras, TensorFlow, NumPy or Python."""
+    if type(obj).__module__.split(".")[0] not in _TRUSTED_LIBRARIES:
+        _fail(name, f"{what} of Keras's own classes",
+              f"{_a(type(obj).__name__)}, a class defined in the notebook",
+              "Use Keras's classes as they are; the checks do not run code written here.")
+
+
+def _library_model(model: Any, name: str) -> None:
+    """Fail unless the model and every layer in it (nested ones too) are Keras's own classes."""
+    _library_object(model, name, "a model")
+    pending = list(getattr(model, "layers", []))
+    while pending:
+        layer = pending.pop()
+        _library_object(layer, f"{name}'s layer {getattr(layer, 'name', '')!r}".replace(" ''", ""),
+                        "a layer")
+        pending += list(getattr(layer, "layers", []))
+
+
 def _is_plain(obj: Any) -> bool:
     """Whether ``obj``'s type comes from Python or NumPy, not from the notebook."""
     return type(obj).__module__.split(".")[0] in ("builtins", "numpy")
@@ -154,6 +288,7 @@ def check_equal(got: Any, want: Any, *, name: str = "value", hint: str = "") -> 
     ...
     AssertionError: shapes: want [(2, 4)], got [(4, 2)]. Keras kernels are (inputs, units).
     """
+    got = _plain(got, name)
     if not _plain_equal(got, want):
         _fail(name, _short_repr(want, 200), _short_repr(got, 200), hint)
 
@@ -234,7 +369,7 @@ def check_shape(array: Any, expected: Sequence[int | None], *, name: str = "arra
     ...
     AssertionError: images shape: want (n, 28, 28, 1), got (5, 784).
     """
-    shape = tuple(np.shape(array))
+    shape = tuple(np.shape(_plain(array, name)))
     matches = len(shape) == len(expected) and all(
         want is None or want == got for want, got in zip(expected, shape))
     if not matches:
@@ -297,7 +432,7 @@ def check_range(array: Any, low: float, high: float, *, name: str = "array") -> 
     ...
     AssertionError: pixels values: want all in [0.0, 1.0], got min 0.0 and max 255.0.
     """
-    values = np.asarray(array, dtype=np.float64)
+    values = np.asarray(_plain(array, name), dtype=np.float64)
     lowest, highest = float(values.min()), float(values.max())
     if lowest < low or highest > high:
         _fail(f"{name} values", f"all in [{low}, {high}]", f"min {lowest} and max {highest}")
@@ -334,7 +469,7 @@ def check_close(got: Any, want: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
     ...
     AssertionError: sum: want 3.0, got 2.0 (tolerance rtol=1e-05, atol=1e-08).
     """
-    got_array = np.asarray(got, dtype=np.float64)
+    got_array = np.asarray(_plain(got, name), dtype=np.float64)
     want_array = np.asarray(want, dtype=np.float64)
     if got_array.shape != want_array.shape:
         _fail(f"{name} shape", want_array.shape, got_array.shape)
@@ -373,6 +508,9 @@ def check_at_least(value: float, minimum: float, *, name: str = "value", hint: s
     ...
     AssertionError: test accuracy: want at least 0.85, got 0.7. Train for more epochs.
     """
+    value = _plain(value, name)
+    if type(value) in (str, bytes, complex) or np.ndim(value) != 0:
+        _fail(name, "a number", _short_repr(value))
     if not float(value) >= minimum:
         _fail(name, f"at least {minimum}", round(float(value), 4), hint)
 
@@ -403,6 +541,7 @@ def check_layers(model: Any, expected: Sequence[str]) -> None:
     AssertionError: layers: want ['Flatten', 'Dense'], got ['Dense']. Add or remove layers \
 to match the specification (keras.Input is not a layer).
     """
+    _library_model(model, "model")
     got = [type(layer).__name__ for layer in getattr(model, "layers", [])]
     if got != list(expected):
         _fail("layers", list(expected), got,
@@ -438,6 +577,7 @@ def check_layer(layer: Any, *, name: str = "layer", **expected: Any) -> None:
     ...
     AssertionError: hidden layer activation: want 'sigmoid', got 'relu'.
     """
+    _library_object(layer, name, "a layer")
     config = layer.get_config()
     for key, want in expected.items():
         if key not in config:
@@ -478,6 +618,7 @@ def check_param_count(model: Any, expected: int, *, trainable: int | None = None
 the specification.
     """
     hint = "Compare your model.summary() with the specification."
+    _library_model(model, "model")
     if model.count_params() != expected:
         _fail("parameter count", expected, model.count_params(), hint)
     if trainable is not None:
@@ -585,6 +726,7 @@ def check_compiled(model: Any, *, optimizer: str | None = None,
     ...
     AssertionError: optimizer: want Adam, got SGD.
     """
+    _library_model(model, "model")
     if not getattr(model, "compiled", False):
         _fail("model", "compiled", "a model that was never compiled",
               "Call model.compile(...) before returning it.")
@@ -639,9 +781,11 @@ def check_history(history: Any, *, epochs: int | None = None, keys: Iterable[str
     AssertionError: history keys: want to include ['val_loss'], got ['accuracy', 'loss']. \
 Pass validation data to fit() to record val_* metrics.
     """
+    _library_object(history, "history", "a History")
     record = getattr(history, "history", None)
-    if not isinstance(record, dict):
+    if type(record) is not dict:
         _fail("history", "the History object that fit() returns", type(history).__name__)
+    record = _plain(record, "history.history")
     missing = [key for key in keys if key not in record]
     if missing:
         hint = ("Pass validation data to fit() to record val_* metrics."
@@ -663,8 +807,9 @@ CONCEPT_KINDS = ("letter", "integer", "shape")
 def _canonical(answer: Any, kind: str, question: str) -> str:
     """The answer written one way per value, or an AssertionError saying what was expected."""
     name = f"the answer to {question}"
+    answer = _plain(answer, name)  # from here on, no code of the notebook runs
     if kind == "letter":
-        if not isinstance(answer, str) or len(answer.strip()) != 1 or not answer.strip().isalpha():
+        if type(answer) is not str or len(answer.strip()) != 1 or not answer.strip().isalpha():
             _fail(name, "one letter such as \"B\"", _short_repr(answer))
         return answer.strip().upper()
     if kind == "integer":

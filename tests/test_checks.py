@@ -130,8 +130,83 @@ def test_equal_check_ignores_notebook_types_that_claim_equality():
         def __eq__(self, other):
             return True
 
-    with pytest.raises(AssertionError, match="want {'a': 1}"):
+    with pytest.raises(AssertionError, match="got an AlwaysEqual, a type defined in the notebook"):
         checks.check_equal(AlwaysEqual(), {"a": 1})
+
+
+def _peeking_types(calls: list[str]) -> dict[str, type]:
+    """Answer types whose methods would read the test that checks them; each call is noted."""
+    def peek(name, result):
+        def method(self, *args, **kwargs):
+            calls.append(name)
+            return result
+        return method
+
+    return {
+        "str": type("PeekingStr", (str,), {"strip": peek("strip", "B"), "upper": peek("upper", "B"),
+                                            "__eq__": peek("eq", True), "__hash__": str.__hash__}),
+        "int": type("PeekingInt", (int,), {"__int__": peek("int", 448), "__index__": peek("index", 448),
+                                            "__eq__": peek("eq", True), "__hash__": int.__hash__}),
+        "tuple": type("PeekingTuple", (tuple,), {"__iter__": peek("iter", iter((None, 14))),
+                                                  "__len__": peek("len", 2)}),
+        "float": type("PeekingFloat", (float,), {"__float__": peek("float", 1.0),
+                                                  "__ge__": peek("ge", True)}),
+        "array": type("PeekingArray", (np.ndarray,), {"__array__": peek("array", np.zeros(3)),
+                                                       "shape": property(peek("shape", (3,)))}),
+        "list": type("PeekingList", (list,), {"__iter__": peek("iter", iter([1.0, 2.0, 3.0]))}),
+    }
+
+
+def test_checks_run_no_code_of_an_answer_s_own_type():
+    """Answers are read by type alone: a method written in the notebook could read the test
+    (its frames, its source, the input history) while a check holds the expected value."""
+    calls: list[str] = []
+    peeking = _peeking_types(calls)
+    seal = checks.seal_concept("demo", "B", kind="letter", explanation="Because.")
+    attempts = [
+        lambda: checks.check_concept(peeking["str"]("A"), question="demo", kind="letter", hint="", **seal),
+        lambda: checks.check_concept(peeking["int"](1), question="demo", kind="integer", hint="",
+                                     **checks.seal_concept("demo", 448, kind="integer", explanation=".")),
+        lambda: checks.check_concept(peeking["tuple"]((None, 1)), question="demo", kind="shape", hint="",
+                                     **checks.seal_concept("demo", (None, 14), kind="shape", explanation=".")),
+        lambda: checks.check_equal(peeking["str"]("A"), "B"),
+        lambda: checks.check_equal([peeking["int"](1)], [448]),
+        lambda: checks.check_close(peeking["list"]([0.0]), [1.0, 2.0, 3.0]),
+        lambda: checks.check_close(np.zeros(3).view(peeking["array"]), np.ones(3)),
+        lambda: checks.check_shape(np.zeros(2).view(peeking["array"]), (3,)),
+        lambda: checks.check_range(peeking["list"]([5.0]), 0.0, 1.0),
+        lambda: checks.check_at_least(peeking["float"](0.1), 0.9),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AssertionError, match="a type defined in the notebook"):
+            attempt()
+    assert calls == []
+
+
+def test_model_checks_refuse_classes_written_in_the_notebook():
+    from tensorflow import keras
+
+    calls: list[str] = []
+
+    class Counting(keras.Sequential):
+        def count_params(self):
+            calls.append("count_params")
+            return 101_770
+
+    model = Counting([keras.Input((4,)), keras.layers.Dense(2)])
+    with pytest.raises(AssertionError, match="model: want a model of Keras's own classes, got a Counting"):
+        checks.check_param_count(model, 101_770)
+    with pytest.raises(AssertionError, match="got a Counting, a class defined in the notebook"):
+        checks.check_layers(model, ["Dense"])
+
+    class Custom(keras.layers.Dense):
+        pass
+
+    wrapped = keras.Sequential([keras.Input((4,)), Custom(2, name="mine")])
+    with pytest.raises(AssertionError, match="model's layer 'mine': want a layer of Keras's own classes"):
+        checks.check_param_count(wrapped, 10)
+    assert calls == []
+    checks.check_param_count(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), 10)
 
 
 def test_raises_check_reports_no_error_other_errors_and_messages():

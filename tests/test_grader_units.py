@@ -153,6 +153,66 @@ def test_writing_past_the_disk_limit_stops_the_run(tmp_path):
     assert outcome.failure == "wrote more than 10 MiB of files"
 
 
+# Inside the sandbox: every writable mount that can hold data (proc, devpts and the device
+# nodes bwrap binds cannot), then 3 x 20 MiB written into the folder named by argv[1].
+WRITABLE_MOUNTS = """
+import json
+mounts = [line.split() for line in open("/proc/self/mountinfo")]
+print(json.dumps(sorted(fields[4] for fields in mounts if "rw" in fields[5].split(",")
+                        and fields[fields.index("-") + 1] not in ("proc", "devpts", "devtmpfs"))))
+"""
+FILL = ("import sys, time\nfor index in range(3):\n"
+        "    open(f'{sys.argv[1]}/fill-{index}', 'wb').write(b'x' * 20 * 2**20)\ntime.sleep(60)")
+SANDBOX_WRITABLE = ["/dev/shm", "/home/student", "/ipc", "/tmp"]
+
+
+def test_the_sandbox_can_write_to_its_four_folders_only(tmp_path, bwrap):
+    box = Box(tmp_path / "box").create()
+    try:
+        command = [*bwrap_command(box), sys.executable, "-c", WRITABLE_MOUNTS]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    finally:
+        box.remove()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == SANDBOX_WRITABLE
+
+
+@pytest.mark.parametrize("folder", SANDBOX_WRITABLE)
+def test_every_folder_the_sandbox_can_write_counts_toward_the_disk_limit(tmp_path, bwrap, folder):
+    box = Box(tmp_path / "box").create()
+    try:
+        command = [*bwrap_command(box), sys.executable, "-c", FILL, folder]
+        outcome = run_limited(command, tmp_path, grading_environment(tmp_path / "home"),
+                              Limits(disk_bytes=32 * 2**20), tmp_path / "run.log",
+                              writable=box.writable)
+    finally:
+        box.remove()
+    assert outcome.failure == "wrote more than 32 MiB of files", (tmp_path / "run.log").read_text()
+
+
+def test_socket_paths_are_short_whatever_the_box_s_depth(tmp_path):
+    deep = tmp_path.joinpath(*["d" * 40] * 5, "jobs", "a" * 30 + ".b@" + "c" * 31, "box")
+    box = Box(deep).create()
+    try:
+        assert box.ipc.stat().st_mode & 0o777 == 0o700
+        assert len(str(box.ipc / "kernel-65535")) < 60
+        assert box.ipc == Box(deep).ipc != Box(tmp_path / "other").ipc
+    finally:
+        box.remove()
+    assert not box.ipc.exists()
+
+
+def test_an_ipc_folder_someone_else_made_first_is_refused(tmp_path):
+    box = Box(tmp_path / "box")
+    box.ipc.mkdir(mode=0o777)
+    box.ipc.chmod(0o777)
+    try:
+        with pytest.raises(PermissionError, match="must be a folder of this user's alone"):
+            box.create()
+    finally:
+        box.ipc.rmdir()
+
+
 def test_too_many_threads_stop_the_run(tmp_path):
     spawner = ("import threading, time\nfor _ in range(200):\n"
                "    threading.Thread(target=time.sleep, args=(10,), daemon=True).start()\ntime.sleep(10)")
@@ -183,7 +243,7 @@ try:
 except OSError:
     found["network"] = False
 found["pids"] = sorted(int(name) for name in os.listdir("/proc") if name.isdigit())
-found["writable"] = {path: os.access(path, os.W_OK) for path in ("/home/student", "/tmp", "/dev/shm", "/dev", "/usr", "/")}
+found["writable"] = {path: os.access(path, os.W_OK) for path in ("/home/student", "/tmp", "/dev/shm", "/ipc", "/dev", "/usr", "/")}
 found["tmpdir"] = os.environ.get("TMPDIR")
 found["box"] = os.path.exists(%r)
 print(json.dumps(found))
@@ -198,12 +258,13 @@ def test_the_sandbox_sees_only_the_system_python_and_its_own_folders(tmp_path, b
                os.path.expanduser("~/.jupyter")]
     command = [*bwrap_command(box), sys.executable, "-c", SNOOP % (private, str(box.folder))]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    box.remove()
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
     assert not any(found[path] for path in private), found
     assert found["network"] is False
     assert found["pids"] == [1, 2]  # bwrap's init and this process: nothing of the host
-    assert found["writable"] == {"/home/student": True, "/tmp": True, "/dev/shm": True,
+    assert found["writable"] == {"/home/student": True, "/tmp": True, "/dev/shm": True, "/ipc": True,
                                  "/dev": False, "/usr": False, "/": False}
     assert found["tmpdir"] == "/tmp"
     assert found["box"] is False  # the box's own folders are seen only where they are mounted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import nbformat
 import pytest
@@ -17,7 +18,7 @@ from grader.course_copy import (ROOT, WEEKS, answered, grade_id, make_course_cop
 # with its hand-graded reflection, in test_capstone_grading.py.
 CASES = {
     "week2_validation": (["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model"],
-                         "check_param_count", "HeUniform"),
+                         "check_param_count", "first_kernel"),
     "week3_saving": (["w3_make_epoch_checkpoint", "w3_make_best_checkpoint", "w3_train"],
                      "steps_before", "batch_normalization"),
     "week4_transfer": (["w4_prepare_digits", "w4_make_feature_extractor", "w4_build_transfer_model"],
@@ -82,6 +83,10 @@ def test_a_partial_answer_scores_exactly_its_exercises(graded):
 def test_feedback_shows_visible_tests_but_never_hidden_ones(graded):
     course, week, _ = graded
     _, visible_token, hidden_token = CASES[week]
+    # Each token is where this test needs it: only a hidden test holds the hidden one.
+    source = (ROOT / "solutions" / week / "assignment.ipynb").read_text()
+    release = (ROOT / "course" / week / "assignment.ipynb").read_text()
+    assert hidden_token in source and hidden_token not in release and visible_token in release
     # The HTML splits code into highlighted tokens: look for single tokens. Failed tests
     # (in the blank and partial submissions) must not quote hidden lines in tracebacks.
     for student in ("solution", "blank", "partial"):
@@ -89,6 +94,15 @@ def test_feedback_shows_visible_tests_but_never_hidden_ones(graded):
         assert visible_token in feedback
         assert "BEGIN HIDDEN TESTS" not in feedback, student
         assert hidden_token not in feedback, student
+
+
+def test_feedback_opens_offline(graded):
+    """Nothing in the feedback is fetched from the network (nbconvert loads MathJax from a CDN)."""
+    course, week, _ = graded
+    feedback = (course / "feedback" / "solution" / week / "assignment.html").read_text()
+    assert "<html" in feedback
+    assert re.findall(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//",
+                      feedback, flags=re.IGNORECASE) == []
 
 
 def test_export_writes_one_row_per_student(graded):

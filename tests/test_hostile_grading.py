@@ -325,6 +325,7 @@ def partial(craft):
 
 
 ALL = set(POINTS)
+LONG_ID = "maria.fernanda.rodriguez-gonzalez.2026@students.university.ac.uk"  # 64 characters
 # student: (builder, points per exercise, text the summary status must contain)
 CASES = {
     "release": (lambda craft: craft.release(), {}, "graded"),
@@ -351,6 +352,8 @@ CASES = {
     "forked_sweep": (forked_sweep, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
     "large_outputs": (large_outputs, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
     "tensorflow_notices": (tensorflow_notices, {"w1_scale_images": 4, "w1_build_mlp": 4}, "graded"),
+    # A learning platform's id (an e-mail address) of the longest length a student id may have.
+    LONG_ID: (partial, {"w1_scale_images": 4, "w1_count_dense_parameters": 3}, "graded"),
     # Graded last, after every hostile submission.
     "zz_unicode_answers": (unicode_answers, {"w1_scale_images": 4, "w1_count_dense_parameters": 3},
                            "graded"),
@@ -383,8 +386,18 @@ def write_class(course: Path, craft: Crafter) -> None:
             (folder / name).write_bytes(partial_bytes if content is None else content)
 
 
+def deep_temporary_folder(course: Path) -> Path:
+    """A temporary folder at least 120 characters deep: sockets under it would not fit."""
+    folder = course.parent / "deep-tmp" / ("t" * 60) / ("u" * 60)
+    folder.mkdir(parents=True, exist_ok=True)
+    assert len(str(folder)) >= 120
+    return folder
+
+
 def run_grader(course: Path, *extra: str) -> tuple[subprocess.CompletedProcess, float]:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    """Grade as `make grade` does, with the grader's work folder in a deep temporary folder."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               TMPDIR=str(deep_temporary_folder(course)))
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "grader", WEEK, "--root", str(course), *LIMITS, *extra],
                             cwd=course, env=env, capture_output=True, text=True, timeout=1200)
@@ -447,9 +460,12 @@ def test_a_broken_submission_is_reported_and_scores_zero_or_is_graded(graded, st
 
 def test_feedback_explains_failures_and_never_shows_hidden_tests(graded):
     course = graded[0]
+    hidden_only = "reference_cnn"  # a name only week 1's hidden tests use
+    assert hidden_only in (ROOT / "solutions" / WEEK / "assignment.ipynb").read_text()
+    assert hidden_only not in (course / "course" / WEEK / "assignment.ipynb").read_text()
     for student in [*CASES, *BROKEN]:
         html = (course / "feedback" / student / WEEK / "assignment.html").read_text()
-        assert "BEGIN HIDDEN TESTS" not in html and "103_562" not in html, student
+        assert "BEGIN HIDDEN TESTS" not in html and hidden_only not in html, student
     broken = (course / "feedback" / "invalid_json" / WEEK / "assignment.html").read_text()
     assert "not a valid notebook" in broken
 

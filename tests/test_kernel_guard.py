@@ -96,7 +96,7 @@ def test_a_test_cell_fails_after_tampering(kernel, case):
     tamper, test = TAMPERING[case]
     assert run(kernel, SETUP)["status"] == "ok"
     installed = run(kernel, "", silent=True,
-                    user_expressions={"guard": GUARD_INSTALL.format(modules=MODULES, aliases=ALIASES)})
+                    user_expressions={"guard": GUARD_INSTALL.format(modules=MODULES, aliases=ALIASES, watched=())})
     assert installed["user_expressions"]["guard"]["status"] == "ok", installed
     assert run(kernel, tamper)["status"] == "ok"
     assert not fails(kernel, test), "the tampering does not make the test pass"

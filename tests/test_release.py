@@ -95,4 +95,8 @@ def test_assignments_pair_each_answer_with_points_and_hidden_tests(path):
         assert name.removesuffix("_tests") in answers, f"{name} has no answer cell"
         assert cell.metadata.nbgrader.locked and cell.metadata.nbgrader.points > 0
         assert cell.source.startswith('"""Check that'), f"{name}: start with a docstring"
-        assert "### BEGIN HIDDEN TESTS" in cell.source, f"{name} has no hidden tests"
+        if "checks.check_concept(" in cell.source:  # the digest is the whole test
+            assert "### BEGIN HIDDEN TESTS" not in cell.source, (
+                f"{name}: a hidden test of a concept question would hold its answer in clear")
+        else:
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{name} has no hidden tests"

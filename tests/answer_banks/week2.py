@@ -124,6 +124,11 @@ def standardize(train_features, test_features):
     mean, std = train_features.mean(axis=1, keepdims=True), train_features.std(axis=1, keepdims=True)
     return ((train_features - mean) / std).astype(np.float32), ((test_features - test_features.mean(axis=1, keepdims=True)) / test_features.std(axis=1, keepdims=True)).astype(np.float32)
 ''',
+            "sample standard deviation (ddof=1), which the task rules out": '''
+def standardize(train_features, test_features):
+    mean, std = train_features.mean(axis=0), train_features.std(axis=0, ddof=1)
+    return ((train_features - mean) / std).astype(np.float32), ((test_features - mean) / std).astype(np.float32)
+''',
             "divides by the variance": '''
 def standardize(train_features, test_features):
     mean, var = train_features.mean(axis=0), train_features.var(axis=0)

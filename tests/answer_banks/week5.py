@@ -239,6 +239,8 @@ def load_raw_weights(path, model):
             "a second encoder": _siamese(encode="a, b = encoder(left), keras.models.clone_model(encoder)(right)"),
             "difference without abs": _siamese(combine="distance = keras.layers.Subtract()([a, b])"),
             "concatenated encodings": _siamese(combine="distance = keras.layers.Concatenate()([a, b])"),
+            "squared difference (symmetric, 0 for equal images, not the distance asked for)": _siamese(
+                combine="distance = keras.layers.Lambda(lambda pair: keras.ops.square(pair[0] - pair[1]))([a, b])"),
             "relu output": _siamese(activation="relu"),
         },
     ),

@@ -48,12 +48,39 @@ def _callbacks(stop_monitor="val_loss", restore=True, schedule=_SCHEDULE, best_o
 
 _TRAIN = '''
 helpers.set_seed(0)
-models, histories = {{}}, {{}}
+models, histories, run_callbacks = {{}}, {{}}, {{}}
 for name, build in (("dense", build_dense), ("cnn", build_cnn)):
     models[name] = build()
+    run_callbacks[name] = {callbacks}
     histories[name] = models[name].fit(
-        x_train, y_train, {validation}, epochs=6, batch_size=64,
-        callbacks={callbacks}, verbose=0)
+        {images}, {validation}, epochs=6, batch_size=64,
+        callbacks=run_callbacks[name], verbose=0)
+'''
+
+
+def _train(validation="validation_data=(x_val, y_val)", callbacks="make_callbacks(name)",
+           images="x_train, y_train"):
+    return _TRAIN.format(validation=validation, callbacks=callbacks, images=images)
+
+
+# Trains without a CSVLogger, then writes the log from the History, as CSVLogger would.
+_LOG_BY_HAND = '''
+import csv
+helpers.set_seed(0)
+models, histories, run_callbacks = {}, {}, {}
+for name, build in (("dense", build_dense), ("cnn", build_cnn)):
+    models[name] = build()
+    run_callbacks[name] = make_callbacks(name)
+    used = [callback for callback in run_callbacks[name]
+            if not isinstance(callback, keras.callbacks.CSVLogger)]
+    histories[name] = models[name].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=6,
+                                       batch_size=64, callbacks=used, verbose=0)
+    record = histories[name].history
+    with open(WORK_DIR / f"{name}.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["epoch", *sorted(record)])
+        writer.writeheader()
+        for epoch in range(len(record["loss"])):
+            writer.writerow({"epoch": epoch, **{key: values[epoch] for key, values in record.items()}})
 '''
 _FRESH_WORK_DIR = "shutil.rmtree(WORK_DIR, ignore_errors=True)\nWORK_DIR.mkdir()\n"
 
@@ -166,26 +193,32 @@ def build_cnn():
     ),
     "w6_train": Exercise(
         correct={
-            "a loop over both": _TRAIN.format(validation="validation_data=(x_val, y_val)",
-                                               callbacks="make_callbacks(name)"),
+            "a loop over both": _train(),
+            "the CSV logger before the scheduler": _train(
+                callbacks="sorted(make_callbacks(name), key=lambda callback: "
+                          "not isinstance(callback, keras.callbacks.CSVLogger))"),
             "one call each, batch size 32": '''
 helpers.set_seed(0)
 models = {"dense": build_dense(), "cnn": build_cnn()}
+run_callbacks = {"dense": make_callbacks("dense"), "cnn": make_callbacks("cnn")}
 histories = {
     "dense": models["dense"].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=4,
-                                 callbacks=make_callbacks("dense"), verbose=0),
+                                 callbacks=run_callbacks["dense"], verbose=0),
     "cnn": models["cnn"].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=4,
-                             callbacks=make_callbacks("cnn"), verbose=0),
+                             callbacks=run_callbacks["cnn"], verbose=0),
 }
 ''',
         },
         wrong={
-            "validation_split instead of x_val": _TRAIN.format(
-                validation="validation_split=0.2", callbacks="make_callbacks(name)"),
-            "no callbacks": _TRAIN.format(validation="validation_data=(x_val, y_val)",
-                                          callbacks="[]"),
-            "the dense callbacks for both": _TRAIN.format(
-                validation="validation_data=(x_val, y_val)", callbacks='make_callbacks("dense")'),
+            "validation_split instead of x_val": _train(validation="validation_split=0.2"),
+            "no callbacks": _train(callbacks="[]"),
+            "the dense callbacks for both": _train(callbacks='make_callbacks("dense")'),
+            "trains on the test images": _train(images="x_test, y_test"),
+            "trains on the validation images too": _train(
+                images="np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])"),
+            "trains on the test images too": _train(
+                images="np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])"),
+            "a log written by hand from the History": _LOG_BY_HAND,
         },
         before=_FRESH_WORK_DIR,
     ),
