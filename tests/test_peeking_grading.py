@@ -6,17 +6,28 @@ way a holdout class did: answer objects whose methods search IPython's input his
 the expected value, models whose methods do the same, Keras classes patched to do it, and
 functions that patch ``helpers`` and ``numpy`` (or rebind ``checks``) while a test calls
 them. Every submission also answers ``scale_images`` honestly (unless it attacks it), so
-the class shows that grading goes on around the attack. The class is graded in one
+the class shows that grading goes on around the attack. A callback class of week 2 that
+answers from the line of the test reading it completes the set. Each class is graded in one
 sandboxed run, as `make grade` does; see the README's "What in-process grading guarantees".
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
-from grader.course_copy import make_course_copy
-from test_hostile_grading import POINTS, WEEK, Crafter, run_grader, scores, summary, with_answer
+import os
+import subprocess
+import sys
+
+from nbgrader.api import Gradebook
+
+from grader.config import CourseConfig
+from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
+from test_hostile_grading import (LIMITS, POINTS, WEEK, Crafter, run_grader, scores, summary,
+                                  with_answer)
 
 # Where the test could be read from, inside the kernel: every text and value in reach.
 PEEK = '''
@@ -280,3 +291,68 @@ def test_answer_types_written_in_the_notebook_are_named_in_the_feedback(graded):
     assert "a type defined in the notebook" in feedback
     models = (graded[0] / "feedback" / "peeks_in_models" / WEEK / "assignment.html").read_text()
     assert "a class defined in the notebook" in models
+
+
+# --- a callback (week 2): its attributes answer from the test line that reads them ----------
+WEEK2 = "week2_validation"
+RECORDER_BY_PEEKING = PEEK + '''
+def answer_for_this_line():
+    """A list fitting the literal on the test line that reads the attribute: ``len(...), N``
+    gives N zeros, ``check_close(..., EXPRESSION`` gives the expression's value."""
+    frame = sys._getframe(2)  # the test cell's statement
+    texts, _ = peek_everywhere()
+    for text in reversed(texts):  # the outer frames' strings first: the running cell
+        lines = text.splitlines()
+        if "recorder" in text and 0 < frame.f_lineno <= len(lines):
+            line = lines[frame.f_lineno - 1]
+            length = re.search(r"len\\(recorder\\.\\w+\\),\\s*(\\d+)", line)
+            if length:
+                return [0.0] * int(length.group(1))
+            value = re.search(r"check_close\\(recorder\\.\\w+,\\s*(.+?),\\s*rtol", line)
+            if value:
+                return [float(item) for item in eval(value.group(1))]
+    return []
+
+class BatchLossRecorder(keras.callbacks.Callback):
+    """Records nothing; reports whatever the test line reading it expects."""
+    @property
+    def batch_losses(self):
+        return answer_for_this_line()
+
+    @property
+    def epoch_learning_rates(self):
+        return answer_for_this_line()
+'''
+PREREQUISITES = ["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model",
+                 "w2_build_regularised_model", "w2_compile_model"]
+
+
+def week2_points(answer_id: str) -> float:
+    notebook = read_notebook(ROOT / "solutions" / WEEK2 / "assignment.ipynb")
+    return next(cell.metadata.nbgrader.points for cell in notebook.cells
+                if grade_id(cell) == f"{answer_id}_tests")
+
+
+@pytest.fixture(scope="module")
+def graded_callbacks(tmp_path_factory, bwrap):
+    course = make_course_copy(tmp_path_factory.mktemp("peeking-callbacks"), [WEEK2])
+    solution = read_notebook(ROOT / "solutions" / WEEK2 / "assignment.ipynb")
+    notebook = answered(read_notebook(course / "course" / WEEK2 / "assignment.ipynb"), solution, PREREQUISITES)
+    next(cell for cell in notebook.cells if grade_id(cell) == "w2_batch_loss_recorder").source = RECORDER_BY_PEEKING
+    folder = course / "submitted" / "peeks_in_callbacks" / WEEK2
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / "assignment.ipynb")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run([sys.executable, "-m", "grader", WEEK2, "--root", str(course), *LIMITS],
+                            cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = CourseConfig.load(course)
+    with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
+        submission = gradebook.find_submission_notebook("assignment", WEEK2, "peeks_in_callbacks")
+        return {grade.name.removesuffix("_tests"): grade.score for grade in submission.grades}
+
+
+def test_a_callback_that_reads_its_test_earns_nothing(graded_callbacks):
+    assert graded_callbacks["w2_batch_loss_recorder"] == 0
+    for answer_id in PREREQUISITES:  # the honest answers around it keep their points
+        assert graded_callbacks[answer_id] == week2_points(answer_id), answer_id
