@@ -4,8 +4,8 @@
 assignment (config, source, a gradebook, the student's notebooks) and runs ``nbgrader
 autograde`` there under `grader.sandbox.run_limited`. nbgrader is trusted and runs outside
 the sandbox; the kernel it starts runs inside ``bwrap`` (`grader.jail`) and sees only its
-own home and ``/tmp`` in ``job.work/box`` (and its IPC folder, see `grader.jail.Box`). The executed notebooks are read back as data and
-returned; ``job.work`` is removed. With ``isolation="none"`` the kernel runs unsandboxed
+own home and ``/tmp`` in ``job.work/box`` (and its IPC folder, see `grader.jail.Box`). The
+executed notebooks are read back as data and returned; ``job.work`` is removed. With ``isolation="none"`` the kernel runs unsandboxed
 (the caller then watches the course directory for changes instead).
 """
 

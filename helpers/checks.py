@@ -128,8 +128,12 @@ def _plain(value: Any, name: str) -> Any:
     if kind.__module__.startswith("tensorflow") and hasattr(kind, "numpy"):
         return _plain(value.numpy(), name)
     _fail(name, "plain data (numbers, strings, lists, tuples, dicts or NumPy arrays)",
-          f"{_a(kind.__name__)}, a type defined in the notebook" if not _is_plain(value)
-          else f"{_a(kind.__name__)}", "Return built-in values or NumPy arrays.")
+          f"{_a(kind.__name__)}, a type {_origin(kind)}", "Return built-in values or NumPy arrays.")
+
+
+def _origin(kind: type) -> str:
+    """Where a type was written, as a message says it: the notebook, or its module."""
+    return "defined in the notebook" if kind.__module__ == "__main__" else f"from {kind.__module__}"
 
 
 def plain(value: Any, *, name: str = "value") -> Any:
@@ -163,6 +167,7 @@ def plain(value: Any, *, name: str = "value") -> Any:
     [1, (2.5, 'a')]
     >>> class Sly(int):
     ...     pass
+    >>> Sly.__module__ = "__main__"  # as for a class written in a notebook
     >>> plain(Sly(3), name="count")
     Traceback (most recent call last):
     ...
@@ -220,7 +225,7 @@ def _library_object(obj: Any, name: str, what: str = "an object") -> None:
     """Fail unless ``obj``'s class comes from Keras, TensorFlow, NumPy or Python."""
     if type(obj).__module__.split(".")[0] not in _TRUSTED_LIBRARIES:
         _fail(name, f"{what} of Keras's own classes",
-              f"{_a(type(obj).__name__)}, a class defined in the notebook",
+              f"{_a(type(obj).__name__)}, a class {_origin(type(obj))}",
               "Use Keras's classes as they are; the checks do not run code written here.")
 
 
