@@ -63,6 +63,7 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DropBadGradeMetadata, Dedupli
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTestTracebacks,
                                     SanitiseFeedback, CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
-# Feedback opens offline, as the class report does: no MathJax script from a CDN.
-c.HTMLExporter.template_name = FEEDBACK_TEMPLATE
-c.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
+# Feedback opens offline, as the class report does: no MathJax script from a CDN. Set for
+# generate_feedback's exporter only: the formgrader's exporter must keep its own template.
+c.GenerateFeedback.HTMLExporter.template_name = FEEDBACK_TEMPLATE
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = FEEDBACK_TEMPLATE_DIRS
