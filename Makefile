@@ -16,7 +16,7 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: help lab test release execute validate grade report export bench clean
+.PHONY: help lab test release execute validate grade report export bench clean student-edition import
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -29,6 +29,7 @@ help:
 	@echo "make report [ASSIGNMENT=week1_sequential]   class report (or progress over all weeks)"
 	@echo "make export PLATFORM=canvas|moodle ROSTER=roster.csv   grades for the learning platform"
 	@echo "make bench      time each notebook and one graded submission"
+	@echo "make student-edition   student-edition/: the course without answers, to give students"
 
 # EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
 EXTRAS ?= dev
@@ -101,9 +102,14 @@ export: $(STAMP)
 	@test -n "$(PLATFORM)" -a -n "$(ROSTER)" || { echo "usage: make export PLATFORM=canvas|moodle ROSTER=roster.csv"; exit 2; }
 	python -m grader.export $(PLATFORM) --roster $(ROSTER)
 
+# What students receive: course/, helpers and their own README, Makefile and pyproject.toml;
+# never solutions/, hidden tests or the grader (edition/build.py checks before it writes).
+student-edition: $(STAMP)
+	python edition/build.py student-edition
+
 bench: $(STAMP)
 	python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) gradebook.db autograded feedback reports grading-logs grades.csv grades-*.csv \
-	  grading-summary-*.csv
+	  grading-summary-*.csv student-edition

@@ -22,6 +22,7 @@ from servers import free_port, unavailable
 
 SCREENSHOTS = ROOT / "tests" / "screenshots"  # listed in .gitignore
 SECONDS = 1000  # Playwright counts milliseconds
+KERNEL = "Python 3 (ipykernel)"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking switches Chromium keeps calling Google on a closed network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
@@ -39,16 +40,19 @@ def why_no_browser() -> str:
 class Lab:
     """A running `make lab`: its address (the one it prints) and its log."""
 
-    def __init__(self, root: Path, home: Path):
+    def __init__(self, root: Path, home: Path, edition: Path | None = None):
         self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
         self.log_path = home / "lab.log"
         options = (f"--no-browser --port={self.port} --ServerApp.ip=127.0.0.1 "
                    f"--IdentityProvider.token={self.token}")
         env = grading_environment(home)  # a new user: no settings, no workspaces yet
         env.pop("MPLBACKEND")  # the notebooks choose their own, as in a student's session
+        # The course's make lab serves a copy (LAB_ROOT); a student edition serves itself.
+        command = (["make", "-C", str(ROOT), "lab", f"LAB_ROOT={root}"] if edition is None
+                   else ["make", "-C", str(edition), "lab"])
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
-                ["make", "-C", str(ROOT), "lab", f"LAB_ROOT={root}", f"LAB_OPTIONS={options}"],
+                [*command, f"LAB_OPTIONS={options}"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     @property
@@ -89,10 +93,11 @@ class Lab:
 
 
 @contextlib.contextmanager
-def running_lab(root: Path, home: Path) -> Iterator[tuple[Lab, str]]:
+def running_lab(root: Path, home: Path, edition: bool = False) -> Iterator[tuple[Lab, str]]:
     """`make lab` serving ``root`` as a first-time user whose home is ``home``; yields the lab
-    and the address it printed."""
-    lab = Lab(root, home)
+    and the address it printed. ``edition``: ``root`` is a student edition, with its own
+    Makefile and .venv."""
+    lab = Lab(root, home, root if edition else None)
     try:
         yield lab, lab.wait_until_up()
     finally:
@@ -120,3 +125,36 @@ def screenshot(page, name: str, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def open_notebook(browser, server: Lab, path: str):
+    """A new tab showing ``path`` once its kernel is idle (a fresh workspace each time)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(server.url(f"lab/tree/{path}?reset"))
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120 * SECONDS)
+    status = page.locator(".jp-StatusBar-Widget", has_text=re.compile(rf"{re.escape(KERNEL)} \| Idle"))
+    status.first.wait_for(timeout=120 * SECONDS)
+    return page
+
+
+def saved_run(page, path: Path):
+    """Save the notebook from the browser and read it back from disk."""
+    import nbformat
+
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) [data-jp-item-name='save'] button").click()
+    page.wait_for_timeout(1 * SECONDS)
+    return nbformat.read(path, as_version=4)
+
+
+def run_all_cells(page, path: Path, timeout: float = 300) -> list:
+    """Run every cell of the open notebook at ``path`` from the Run menu; its code cells once
+    all have run (or the time is up)."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # JupyterLab draws only the cells in view, so progress is read from the saved notebook.
+    deadline = time.monotonic() + timeout
+    while True:
+        cells = [cell for cell in saved_run(page, path).cells if cell.cell_type == "code"]
+        if all(cell.execution_count for cell in cells) or time.monotonic() > deadline:
+            return cells
+        page.wait_for_timeout(2 * SECONDS)

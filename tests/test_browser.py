@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 import urllib.request
 
 import nbformat
 import pytest
 
-from browser import SECONDS, chromium, running_lab, screenshot
+from browser import KERNEL, SECONDS, chromium, open_notebook, run_all_cells, running_lab, screenshot
 from grader.course_copy import ROOT, answered, read_notebook
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "course").glob("*/*.ipynb"))
-KERNEL = "Python 3 (ipykernel)"
 VALIDATED_WEEK = "week5_weights"  # the fastest assignment to validate
 
 
@@ -36,16 +34,6 @@ def lab(tmp_path_factory):
     nbformat.write(notebook, root / "answered" / "assignment.ipynb")
     with chromium() as browser, running_lab(root, tmp_path_factory.mktemp("home")) as (server, address):
         yield server, address, browser
-
-
-def open_notebook(browser, server, path: str):
-    """A new tab showing ``path`` once its kernel is idle (a fresh workspace each time)."""
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(server.url(f"lab/tree/{path}?reset"))
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120 * SECONDS)
-    status = page.locator(".jp-StatusBar-Widget", has_text=re.compile(rf"{re.escape(KERNEL)} \| Idle"))
-    status.first.wait_for(timeout=120 * SECONDS)
-    return page
 
 
 def test_the_landing_page_is_the_course_with_no_news_popup(lab):
@@ -80,27 +68,11 @@ def test_every_notebook_opens_with_the_course_kernel_and_no_dialog(lab, notebook
     page.close()
 
 
-def saved_run(page, path) -> nbformat.NotebookNode:
-    """Save the notebook from the browser and read it back from disk."""
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) [data-jp-item-name='save'] button").click()
-    page.wait_for_timeout(1 * SECONDS)
-    return read_notebook(path)
-
-
 def test_the_week1_tutorial_runs_every_cell_in_the_browser_without_errors(lab):
     server, _, browser = lab
     notebook = "course/week1_sequential/tutorial.ipynb"
     page = open_notebook(browser, server, notebook)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    # JupyterLab draws only the cells in view, so progress is read from the saved notebook.
-    deadline = time.monotonic() + 300
-    while True:
-        cells = [cell for cell in saved_run(page, server.root / notebook).cells
-                 if cell.cell_type == "code"]
-        if all(cell.execution_count for cell in cells) or time.monotonic() > deadline:
-            break
-        page.wait_for_timeout(2 * SECONDS)
+    cells = run_all_cells(page, server.root / notebook)
     screenshot(page, "03-week1-tutorial-ran")
     assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1)), \
         "every cell ran once, in order"
