@@ -27,6 +27,8 @@ help:
 	@echo "make grade ASSIGNMENT=week1_sequential   autograde submitted/, feedback, grades.csv"
 	@echo "           GRADE_OPTIONS='--timeout 600 --memory 4 --cell-timeout 120 --student ID'"
 	@echo "make report [ASSIGNMENT=week1_sequential]   class report (or progress over all weeks)"
+	@echo "make import PLATFORM=canvas|moodle ZIP=submissions.zip ASSIGNMENT=week1_sequential ROSTER=roster.csv"
+	@echo "           [WORKSHEET=grading-worksheet.csv TIMEZONE=Europe/London]   submissions from the platform"
 	@echo "make export PLATFORM=canvas|moodle ROSTER=roster.csv   grades for the learning platform"
 	@echo "make bench      time each notebook and one graded submission"
 	@echo "make student-edition   student-edition/: the course without answers, to give students"
@@ -96,6 +98,14 @@ grade: $(STAMP)
 # The class report (also written by every make grade): ASSIGNMENT=... for one, none for progress.
 report: $(STAMP)
 	python -m grader.report $(ASSIGNMENT)
+
+# Submissions from the learning platform's "download all submissions" archive: see grader/lms_import.py.
+import: $(STAMP)
+	@test -n "$(PLATFORM)" -a -n "$(ZIP)" -a -n "$(ASSIGNMENT)" -a -n "$(ROSTER)" || { echo "usage: make import" \
+	  "PLATFORM=canvas|moodle ZIP=submissions.zip ASSIGNMENT=week1_sequential ROSTER=roster.csv" \
+	  "[WORKSHEET=grading-worksheet.csv TIMEZONE=Europe/London]"; exit 2; }
+	python -m grader.lms_import $(PLATFORM) "$(ZIP)" --assignment $(ASSIGNMENT) --roster "$(ROSTER)" \
+	  $(if $(WORKSHEET),--worksheet "$(WORKSHEET)") $(if $(TIMEZONE),--timezone $(TIMEZONE))
 
 # Grades for the learning platform: make export PLATFORM=canvas ROSTER=roster.csv (or moodle).
 export: $(STAMP)

@@ -21,8 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent
-# Grader-only dependencies (the sandbox's process accounting, the report's HTML cleaning).
-INSTRUCTOR_ONLY = {"psutil", "bleach"}
+# Grader-only dependencies (the sandbox's process accounting, the report's HTML cleaning and
+# similarity section).
+INSTRUCTOR_ONLY = {"psutil", "bleach", "copydetect"}
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 SECRET_BLOCKS = {"### BEGIN SOLUTION": "### END SOLUTION",
                  "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}

@@ -5,7 +5,8 @@ The roster is a CSV file with a header row and one row per student:
 
 - ``student_id``: the student's nbgrader id (their folder under ``submitted/``);
 - ``platform_id``: their id on the platform (Canvas: the user ID; Moodle: the ID number);
-- ``name``, and optionally ``email``, ``section``, ``sis_user_id``, ``sis_login_id``.
+- ``name``, and optionally ``email``, ``section``, ``sis_user_id``, ``sis_login_id``, and
+  ``participant_id`` (Moodle's participant number, which its submission archives use).
 
 Every graded assignment becomes a column holding the score after any late penalty. A student
 on the roster with no submission gets an empty cell; a graded student missing from the roster
@@ -43,6 +44,7 @@ class Entry:
     section: str = ""
     sis_user_id: str = ""
     sis_login_id: str = ""
+    participant_id: str = ""  # Moodle's "Participant N" number, for grader.lms_import
 
 
 def read_roster(path: Path) -> list[Entry]:

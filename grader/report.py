@@ -4,9 +4,11 @@ With an assignment (and after every ``make grade``): ``reports/<assignment>/repo
 one self-contained page with its figures embedded, and the figures as PNG beside it. It shows
 the score distribution, each exercise's mean and share of full marks, the commonest failing
 check messages per exercise (read from the executed notebooks: what the checks printed,
-never a test's source), the seconds each submission took, and every failure with its reason
-and log. Without one: ``reports/progress/report.html``, each student's score in every graded
-assignment. Everything is read from the gradebook, ``autograded/`` and the run's summary.
+never a test's source), the seconds each submission took, every failure with its reason
+and log, and pairs of students whose answers are unusually alike (`grader.similarity`).
+Without one: ``reports/progress/report.html``, each student's score in every graded
+assignment. Everything is read from the gradebook, ``autograded/``, ``submitted/`` and the
+run's summary.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from nbgrader.api import Gradebook  # noqa: E402
 
 from grader.config import CourseConfig  # noqa: E402
 from grader.export import final_score, read_grades  # noqa: E402
+from grader.similarity import similarity_section  # noqa: E402
 
 REPORTS = "reports"
 TOP_MESSAGES = 3  # failing messages listed per exercise
@@ -169,7 +172,7 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
 
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
+table{border-collapse:collapse;margin:1em 0}pre{white-space:pre-wrap;font-size:.85em}mark{background:#ffe08a}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
 vertical-align:top}th{background:#f3f3f3}img{max-width:100%}.none{color:#777}"""
 
 
@@ -205,10 +208,19 @@ def write_assignment_report(config: CourseConfig, assignment: str) -> Path:
         "<h3>Failures</h3>",
         _table(["student", "reason and log"], failures) if failures
         else "<p class='none'>No submission failed.</p>",
+        _similarity(config, assignment),
     ]
     page = folder / "report.html"
     page.write_text(_page(f"Class report: {assignment}", sections), encoding="utf-8")
     return page
+
+
+def _similarity(config: CourseConfig, assignment: str) -> str:
+    try:
+        return similarity_section(config.root, assignment)
+    except Exception as error:  # the rest of the report stands without it
+        return (f"<h2>Similarity</h2><p class='none'>Not computed: "
+                f"{html.escape(type(error).__name__)}: {html.escape(str(error)[:300])}</p>")
 
 
 def write_progress_report(config: CourseConfig) -> Path:

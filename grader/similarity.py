@@ -1,0 +1,176 @@
+"""Pairs of students whose answers are unusually alike: the class report's similarity section.
+
+Each answer cell is fingerprinted with copydetect (winnowed k-grams over the code with names,
+strings, comments and whitespace normalised away, as MOSS does), per exercise and over the
+whole assignment. Fingerprints of the release's starter code and of the reference solution are
+boilerplate and do not count, so two students who both wrote what the notebook gave them, or
+both found the published solution, are not paired by it. A pair is listed when each answer
+shares at least `THRESHOLD` of its fingerprinted code with the other and is long enough
+(`MIN_CHARACTERS` after normalising) for likeness to mean something: short answers to the
+same task look alike whoever writes them. The section never changes a grade.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import itertools
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.submissions import is_student_id, read_notebook
+
+# Chosen on the answer banks (tests/test_similarity.py): independent correct answers to one
+# exercise share at most 60 % of their code, disguised copies at least 93 %.
+NOISE = 15  # characters of normalised code in one fingerprint (copydetect's default: 25)
+GUARANTEE = 20  # a shared stretch this long is always found (copydetect's default: 30)
+THRESHOLD = 0.8  # each answer's share of fingerprinted code found in the other
+MIN_CHARACTERS = 40  # normalised characters an answer needs to be compared at all
+MAX_CHARACTERS = 20_000  # of one answer: longer ones are cut (a hostile cell can be megabytes)
+WHOLE = "whole assignment"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two students' answers to one exercise (or the whole assignment) that are alike."""
+
+    exercise: str
+    first: str
+    second: str
+    similarity: float  # the smaller of the two shares
+    first_html: str  # the answer, escaped, with the shared code marked
+    second_html: str
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """The alike pairs, and how many pairs of answers were compared to find them."""
+
+    pairs: list[Pair]
+    compared: int
+
+
+
+def _fingerprint(code: str, boilerplate: list[int] | None = None):
+    from copydetect import CodeFingerprint
+
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "not tokenized"
+    return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate or [],
+                           fp=io.StringIO(code))
+
+
+def answer_cells(notebook) -> dict[str, str]:
+    """The code answer cells of a notebook: grade id -> source."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source[:MAX_CHARACTERS] for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
+            and cell.metadata["nbgrader"].get("grade_id")}
+
+
+def _read(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    notebook = read_notebook(path)[0]
+    return answer_cells(notebook) if notebook is not None else {}
+
+
+def class_answers(root: Path, assignment: str, notebook: str = "assignment.ipynb") -> dict[str, dict[str, str]]:
+    """Every student's answers in ``submitted/``: student -> grade id -> source."""
+    found = {}
+    for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
+        if is_student_id(folder.parent.name):
+            found[folder.parent.name] = _read(folder / notebook)
+    return found
+
+
+def boilerplate(root: Path, assignment: str, notebook: str = "assignment.ipynb") -> dict[str, str]:
+    """Per grade id, the code every student was given or may have found: starter and solution."""
+    given = [_read(root / folder / assignment / notebook) for folder in ("course", "solutions")]
+    return {grade_id: "\n".join(cells.get(grade_id, "") for cells in given)
+            for grade_id in set().union(*given)}
+
+
+def _marked(fingerprint, slices) -> str:
+    from copydetect.utils import highlight_overlap
+
+    if len(slices[0]) == 0:
+        return html.escape(fingerprint.raw_code)
+    marked, _ = highlight_overlap(fingerprint.raw_code, slices, "<mark>", "</mark>", escape_html=True)
+    return marked
+
+
+def _compare(exercise: str, texts: dict[str, str], given: str) -> Similarity:
+    from copydetect import compare_files
+
+    common = list(_fingerprint(given).hashes) if given.strip() else []
+    prints = {student: _fingerprint(text, common) for student, text in texts.items() if text.strip()}
+    prints = {student: p for student, p in prints.items()
+              if len(p.filtered_code) >= MIN_CHARACTERS and p.token_coverage > 0}
+    pairs, compared = [], 0
+    for (a, first), (b, second) in itertools.combinations(sorted(prints.items()), 2):
+        compared += 1
+        _, shares, slices = compare_files(first, second)
+        similarity = float(min(shares))
+        if similarity >= THRESHOLD:
+            pairs.append(Pair(exercise, a, b, similarity, _marked(first, slices[0]), _marked(second, slices[1])))
+    return Similarity(pairs, compared)
+
+
+def similar_pairs(answers: dict[str, dict[str, str]], given: dict[str, str]) -> Similarity:
+    """Alike pairs per exercise and over the whole assignment, most alike first.
+
+    Parameters
+    ----------
+    answers : dict
+        Student -> grade id -> the source of their answer cell.
+    given : dict
+        Grade id -> the code every student had (starter code and reference solution).
+    """
+    exercises = sorted({grade_id for cells in answers.values() for grade_id in cells})
+    results = [_compare(grade_id, {student: cells.get(grade_id, "") for student, cells in answers.items()},
+                        given.get(grade_id, "")) for grade_id in exercises]
+    whole = {student: "\n\n".join(cells.get(grade_id, "") for grade_id in exercises)
+             for student, cells in answers.items()}
+    results.append(_compare(WHOLE, whole, "\n\n".join(given.get(grade_id, "") for grade_id in exercises)))
+    pairs = sorted((pair for result in results for pair in result.pairs),
+                   key=lambda pair: (-pair.similarity, pair.exercise, pair.first, pair.second))
+    return Similarity(pairs, sum(result.compared for result in results))
+
+
+def section(pairs: list[Pair], students: int) -> str:
+    """The report's HTML section: every pair with both answers side by side, all escaped."""
+    intro = (f"<h2>Similarity</h2><p>Pairs of the {students} students whose answers share at least "
+             f"{THRESHOLD:.0%} of their code with each other, after starter code and the reference "
+             "solution are set aside and names, strings, comments and layout are normalised "
+             f"(copydetect, winnowing as MOSS does; answers under {MIN_CHARACTERS} normalised "
+             "characters are not compared). <strong>This never changes a grade</strong>: it is a "
+             "reason to read two answers, not evidence of copying.</p>")
+    if not pairs:
+        return intro + "<p class='none'>No pair of answers is unusually alike.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(p.exercise)}</td><td>{p.similarity:.0%}</td>"
+        f"<td><b>{html.escape(p.first)}</b><pre>{p.first_html}</pre></td>"
+        f"<td><b>{html.escape(p.second)}</b><pre>{p.second_html}</pre></td></tr>" for p in pairs)
+    return (intro + "<table class='similarity'><thead><tr><th>exercise</th><th>shared</th>"
+            f"<th>first student</th><th>second student</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def similarity_section(root: Path, assignment: str) -> str:
+    """The section for ``assignment``, read from ``submitted/``, ``course/`` and ``solutions/``."""
+    answers = class_answers(root, assignment)
+    return section(similar_pairs(answers, boilerplate(root, assignment)).pairs, len(answers))
+
+
+def main(argv: list[str] | None = None) -> int:  # for measuring: python -m grader.similarity A
+    import sys
+
+    root, assignment = Path.cwd(), (argv or sys.argv[1:])[0]
+    found = similar_pairs(class_answers(root, assignment), boilerplate(root, assignment))
+    print(json.dumps([[p.exercise, p.first, p.second, round(p.similarity, 3)] for p in found.pairs], indent=1))
+    print(f"{len(found.pairs)} of {found.compared} pairs of answers compared are alike")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
