@@ -23,7 +23,7 @@ from pathlib import Path
 from grader.submissions import is_student_id, read_notebook
 
 # Chosen on the answer banks (tests/test_similarity.py): independent correct answers to one
-# exercise share at most 60 % of their code, disguised copies at least 93 %.
+# exercise share at most 62 % of their code, disguised copies at least 95 %.
 NOISE = 15  # characters of normalised code in one fingerprint (copydetect's default: 25)
 GUARANTEE = 20  # a shared stretch this long is always found (copydetect's default: 30)
 THRESHOLD = 0.8  # each answer's share of fingerprinted code found in the other
