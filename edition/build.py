@@ -129,7 +129,7 @@ def build(output: Path) -> list[Path]:
         for name in ("README.md", "Makefile", "environment.yml"):
             shutil.copy(TEMPLATES / name, staging / name)
         (staging / "pyproject.toml").write_text(student_pyproject())
-        (staging / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n")
+        (staging / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n.selfcheck-cache.json\n")
         secret, _ = secret_lines()
         leaks = leaked_lines(staging, secret)
         if leaks:

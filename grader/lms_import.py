@@ -23,10 +23,10 @@ Canvas marks late files in the name, which is reported; Moodle's grading workshe
 "Last modified (submission)" time, which ``--worksheet`` writes to ``timestamp.txt`` so that
 late penalties apply.
 
-The collectors are nbgrader ``FileNameCollectorPlugin`` subclasses (the plugin type
-``nbgrader zip_collect`` takes). The archive is not extracted with ``zip_collect``'s extractor,
-which writes every entry, ``../`` included, and clears a student's folder before copying:
-here the whole archive is checked (readable, within `MAX_EXPANDED_BYTES`) before anything is
+Each platform's file-name pattern is an nbgrader ``FileNameCollectorPlugin`` (what
+``nbgrader zip_collect`` parses names with). The archive is not unpacked with ``zip_collect``,
+whose extractor writes every entry, ``../`` included, and which clears a student's folder
+before copying: here the whole archive is checked (readable, within `MAX_EXPANDED_BYTES`) before anything is
 written, entries are read into memory and only the expected notebook is written, under its
 expected name. A notebook that replaces a different one moves the old one to
 ``submitted-backups/<time>/`` first; importing the same archive again changes nothing.
@@ -53,13 +53,13 @@ from nbgrader.utils import parse_utc
 from traitlets import Unicode
 
 from grader.export import Entry, RosterError, read_roster
-from grader.submissions import MAX_NOTEBOOK_BYTES
+from grader.submissions import MAX_FILE_BYTES
 
 MAX_EXPANDED_BYTES = 2 * 2**30  # a class of 100 at the 50 MiB notebook limit, and twice over
 MAX_ENTRIES = 20_000
 
 
-class ImportError_(Exception):  # noqa: N801 (ImportError is Python's own)
+class ArchiveError(Exception):
     """The archive cannot be imported; nothing was written."""
 
 
@@ -109,16 +109,16 @@ class Report:
 
 
 def check_archive(path: Path, max_expanded: int = MAX_EXPANDED_BYTES) -> zipfile.ZipFile:
-    """The archive, opened, once it is known to be whole and small enough; else `ImportError_`."""
+    """The archive, opened, once it is known to be whole and small enough; else `ArchiveError`."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
-        raise ImportError_(f"{path} is not a readable zip archive ({error}); nothing was imported") from None
+        raise ArchiveError(f"{path} is not a readable zip archive ({error}); nothing was imported") from None
     members = archive.infolist()
     expanded = sum(info.file_size for info in members)
     if len(members) > MAX_ENTRIES or expanded > max_expanded:
         archive.close()
-        raise ImportError_(f"{path} would expand to {expanded / 2**20:.0f} MiB in {len(members)} "
+        raise ArchiveError(f"{path} would expand to {expanded / 2**20:.0f} MiB in {len(members)} "
                            f"entries, over the limit of {max_expanded / 2**20:.0f} MiB and "
                            f"{MAX_ENTRIES} entries; nothing was extracted")
     try:
@@ -127,7 +127,7 @@ def check_archive(path: Path, max_expanded: int = MAX_EXPANDED_BYTES) -> zipfile
         broken = f"? ({error})"
     if broken is not None:
         archive.close()
-        raise ImportError_(f"{path} is corrupt or truncated (entry {broken} cannot be read); "
+        raise ArchiveError(f"{path} is corrupt or truncated (entry {broken} cannot be read); "
                            "download it again; nothing was imported")
     return archive
 
@@ -149,12 +149,12 @@ def read_worksheet(path: Path, zone: str) -> dict[str, tuple[str, datetime | Non
     """Moodle's grading worksheet: participant id -> (e-mail, submission time as naive UTC)."""
     where = tz.gettz(zone)
     if where is None:
-        raise ImportError_(f"no time zone is called {zone!r} (for example Europe/London)")
+        raise ArchiveError(f"no time zone is called {zone!r} (for example Europe/London)")
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         needed = {"Identifier", "Email address", "Last modified (submission)"}
         if not needed <= set(reader.fieldnames or []):
-            raise ImportError_(f"{path}: Moodle's grading worksheet has the columns "
+            raise ArchiveError(f"{path}: Moodle's grading worksheet has the columns "
                                f"{', '.join(sorted(needed))}; this file has {', '.join(reader.fieldnames or [])}")
         rows = {}
         for row in reader:
@@ -163,7 +163,7 @@ def read_worksheet(path: Path, zone: str) -> dict[str, tuple[str, datetime | Non
             try:
                 moment = date_parser.parse(when) if when and when != "-" else None
             except (ValueError, OverflowError):
-                raise ImportError_(f"{path}: cannot read the submission time {when!r} of {row['Identifier']}") from None
+                raise ArchiveError(f"{path}: cannot read the submission time {when!r} of {row['Identifier']}") from None
             if moment is not None:
                 moment = (moment if moment.tzinfo else moment.replace(tzinfo=where)).astimezone(timezone.utc)
             rows[number] = (row["Email address"].strip().lower(), moment and moment.replace(tzinfo=None))
@@ -187,8 +187,6 @@ def _platform_ids(platform: str, roster: list[Entry], roster_path: Path,
 
 
 def _notebook_problem(data: bytes) -> str:
-    if len(data) > MAX_NOTEBOOK_BYTES * 4:
-        return f"is {len(data) / 2**20:.0f} MiB, too large to be a notebook"
     try:
         nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
     except Exception as error:  # anything can be uploaded: report it, never crash
@@ -220,6 +218,10 @@ def collect(archive: zipfile.ZipFile, platform: str, ids: dict[str, str],
             continue
         if not match["file_id"].lower().endswith(".ipynb"):
             report.problems.append(f"{info.filename!r} ({ids[number]}): not a notebook; not imported")
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            report.problems.append(f"{info.filename!r} ({ids[number]}): {info.file_size / 2**20:.0f} MiB, "
+                                   f"over the {MAX_FILE_BYTES / 2**20:.0f} MiB the grader reads; not imported")
             continue
         data = archive.read(info)
         problem = _notebook_problem(data)
@@ -280,7 +282,7 @@ def graded_notebook(root: Path, assignment: str) -> str:
               if any(cell.get("metadata", {}).get("nbgrader", {}).get("points")
                      for cell in json.loads(path.read_text())["cells"])]
     if len(graded) != 1:
-        raise ImportError_(f"course/{assignment} should hold one graded notebook; it holds "
+        raise ArchiveError(f"course/{assignment} should hold one graded notebook; it holds "
                            f"{', '.join(graded) or 'none'} (is {assignment!r} an assignment?)")
     return graded[0]
 
@@ -319,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = import_archive(options.root.resolve(), options.platform, options.archive,
                                 options.assignment, options.roster, options.worksheet, options.timezone)
-    except (ImportError_, RosterError, OSError) as error:
+    except (ArchiveError, RosterError, OSError) as error:
         print(f"import stopped: {error}", file=sys.stderr)
         return 2
     for line in report.lines():

@@ -3,8 +3,10 @@
 Runs every tutorial and every assignment of the course (or of the weeks named) from a fresh
 kernel, as the Validate button does, and lists each exercise as passing, still open or
 failing, with the first line of what its visible test said. Your notebooks are not changed:
-each week runs in a temporary copy of its folder. Grading runs more tests than these, so a
-passing list is a good sign, not a grade.
+each week runs in a temporary copy of its folder. A notebook that ran before, and whose week
+folder and ``helpers`` have not changed since, is not run again: its result is read from
+``.selfcheck-cache.json`` (``--fresh`` runs everything). Grading runs more tests than these,
+so a passing list is a good sign, not a grade.
 
 Exit status: 0 when every exercise passes, 1 when there is work to do, 2 when a notebook
 could not be run at all (a tutorial that fails, a kernel that died, a cell over the time
@@ -14,6 +16,8 @@ limit).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -22,13 +26,15 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 PASSES, OPEN, FAILS, BY_HAND = "passes", "open", "fails", "graded by your instructor"
 CELL_TIMEOUT = 300  # seconds; the slowest cell of the course takes about 30
 UNANSWERED = ("raise NotImplementedError()", "YOUR ANSWER HERE")
 EXERCISE = re.compile(r"^#{2,4}\s+(.+)$", re.MULTILINE)
+CACHE = ".selfcheck-cache.json"
+HELPERS = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,11 @@ class NotebookResult:
     seconds: float
     exercises: tuple[Exercise, ...] = ()
     error: str = ""  # why the notebook could not be run, or the tutorial cell that failed
+    cached: bool = False  # read from the cache, not run this time
+
+    @classmethod
+    def from_json(cls, data: dict) -> NotebookResult:
+        return cls(**{**data, "exercises": tuple(Exercise(**e) for e in data["exercises"])})
 
 
 @dataclass
@@ -120,6 +131,27 @@ def run_notebook(path: str) -> NotebookResult:
     return NotebookResult(path, time.perf_counter() - start, exercises)
 
 
+def content_key(notebook: Path) -> str:
+    """A digest of everything a fresh run of ``notebook`` reads: the notebook, the other
+    files of its folder (not other notebooks) and ``helpers``."""
+    digest = hashlib.sha256()
+    files = [notebook, *(p for p in sorted(notebook.parent.rglob("*"))
+                         if p.is_file() and p.suffix != ".ipynb" and ".ipynb_checkpoints" not in p.parts),
+             *(p for p in sorted(HELPERS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)]
+    for path in files:
+        digest.update(str(path.relative_to(notebook.parent if path.is_relative_to(notebook.parent)
+                                           else HELPERS)).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def read_cache(path: Path) -> dict[str, dict]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def find_notebooks(roots: list[Path]) -> list[Path]:
     """The notebooks of each week folder under ``roots``, tutorials first."""
     notebooks = []
@@ -129,6 +161,10 @@ def find_notebooks(roots: list[Path]) -> list[Path]:
             found = sorted(week.glob("*.ipynb"), key=lambda p: (p.stem == "assignment", p.name))
             notebooks.extend(found)
     return notebooks
+
+
+def _took(result: NotebookResult) -> str:
+    return "unchanged, not run again" if result.cached else f"{result.seconds:.0f} s"
 
 
 def report(results: list[NotebookResult]) -> tuple[str, int]:
@@ -144,9 +180,9 @@ def report(results: list[NotebookResult]) -> tuple[str, int]:
             crashed = True
             lines.append(f"  {path.name:<34} COULD NOT RUN ({result.seconds:.0f} s): {result.error}")
         elif not result.exercises:
-            lines.append(f"  {path.name:<34} runs ({result.seconds:.0f} s)")
+            lines.append(f"  {path.name:<34} runs ({_took(result)})")
         else:
-            lines.append(f"  {path.name} ({result.seconds:.0f} s)")
+            lines.append(f"  {path.name} ({_took(result)})")
         for exercise in result.exercises:
             detail = f"  {exercise.message}" if exercise.message else ""
             lines.append(f"    {exercise.status:<6} {exercise.title}{detail}"[:160])
@@ -167,14 +203,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="the course folder or week folders (default: course)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="notebooks run at once (default: 2)")
+    parser.add_argument("--fresh", action="store_true", help="run every notebook, even unchanged ones")
     options = parser.parse_args(argv)
     missing = [str(folder) for folder in options.folders if not folder.is_dir()]
     if missing:
         parser.error(f"no such folder: {', '.join(missing)}")
     notebooks = find_notebooks(options.folders)
-    print(f"Running {len(notebooks)} notebooks, {options.jobs} at a time ...", flush=True)
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        results = list(pool.map(run_notebook, map(str, notebooks)))
+    cache = {} if options.fresh else read_cache(Path(CACHE))
+    keys = {str(notebook): content_key(notebook) for notebook in notebooks}
+    known = {path: replace(NotebookResult.from_json(cache[key]), path=path, cached=True)
+             for path, key in keys.items() if key in cache}
+    to_run = [path for path in keys if path not in known]
+    print(f"Running {len(to_run)} of {len(notebooks)} notebooks ({len(known)} unchanged since "
+          f"they last ran), {options.jobs} at a time ...", flush=True)
+    if to_run:
+        with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+            known.update(zip(to_run, pool.map(run_notebook, to_run)))
+    results = [known[path] for path in keys]
+    cache.update({keys[r.path]: asdict(r) for r in results if not r.error and not r.cached})
+    try:
+        Path(CACHE).write_text(json.dumps(cache))
+    except OSError:
+        pass  # a read-only folder: nothing is cached
     text, status = report(results)
     print(text)
     return status

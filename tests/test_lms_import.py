@@ -16,7 +16,7 @@ import pytest
 
 import small_class
 from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
-from grader.lms_import import ImportError_, import_archive
+from grader.lms_import import ArchiveError, import_archive
 
 WEEK = small_class.WEEK
 NOTEBOOK = "assignment.ipynb"
@@ -177,7 +177,7 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(course, damage)
     else:
         data = b"<html>session expired</html>"
     (course / "damaged.zip").write_bytes(data)
-    with pytest.raises(ImportError_, match="nothing was imported"):
+    with pytest.raises(ArchiveError, match="nothing was imported"):
         run_import(course, "canvas", course / "damaged.zip")
     assert not (course / "submitted").exists()
 
@@ -188,7 +188,7 @@ def test_an_archive_that_would_expand_past_the_limit_is_refused_before_extractio
         archive.writestr(canvas_name("Lima, Ana", "5101", 1, NOTEBOOK), b"\0" * (64 * 2**20))
     (course / "bomb.zip").write_bytes(bomb.getvalue())
     assert (course / "bomb.zip").stat().st_size < 2**20
-    with pytest.raises(ImportError_, match="would expand to 64 MiB .* nothing was extracted"):
+    with pytest.raises(ArchiveError, match="would expand to 64 MiB .* nothing was extracted"):
         run_import(course, "canvas", course / "bomb.zip", max_expanded=32 * 2**20)
     assert not (course / "submitted").exists()
 
