@@ -47,6 +47,8 @@ class Lab:
                    f"--IdentityProvider.token={self.token}")
         env = grading_environment(home)  # a new user: no settings, no workspaces yet
         env.pop("MPLBACKEND")  # the notebooks choose their own, as in a student's session
+        for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VIRTUAL_ENV"):  # a student's own shell
+            env.pop(name, None)
         # The course's make lab serves a copy (LAB_ROOT); a student edition serves itself.
         command = (["make", "-C", str(ROOT), "lab", f"LAB_ROOT={root}"] if edition is None
                    else ["make", "-C", str(edition), "lab"])

@@ -254,6 +254,10 @@ def test_round_trip_import_grade_export_gives_each_platform_id_its_own_grade(tmp
         assert result.returncode == 0 and "3 imported, 0 unchanged, 0 skipped" in result.stdout, result.stderr
     graded = small_class.grade(course)
     assert graded.returncode == 0, graded.stderr[-3000:]
+    report = (course / "reports" / WEEK / "report.html").read_text()
+    assert "<h2>Similarity</h2>" in report and "never changes a grade" in report
+    # Copies of the reference solution (and of the starter code) are boilerplate: no pair.
+    assert "No pair of answers is unusually alike" in report
     totals = {student: sum(grades.values()) for student, grades in small_class.scores(course).items()}
     assert totals["ana"] == totals["eli"] == totals["fay"] == small_class.POINTS
     assert totals["cai"] == 0 and 0 < totals["ben"] == totals["dee"] < small_class.POINTS

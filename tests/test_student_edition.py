@@ -39,7 +39,7 @@ def make(edition, *args, timeout=1800):
            if key not in ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env["PATH"] = os.pathsep.join(part for part in env["PATH"].split(os.pathsep)
                                   if not part.startswith(str(ROOT)))
-    return subprocess.run(["make", "-C", str(edition), *args], capture_output=True, text=True,
+    return subprocess.run(["make", *args], cwd=edition, capture_output=True, text=True,
                           env=env, timeout=timeout)
 
 
