@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 PASSES, OPEN, FAILS, BY_HAND = "passes", "open", "fails", "graded by your instructor"
@@ -65,7 +65,6 @@ class NotebookResult:
 class _Pending:
     title: str = ""
     unanswered: bool = False
-    errors: list[str] = field(default_factory=list)
 
 
 def _error_line(output) -> str:
@@ -93,8 +92,6 @@ def read_exercises(notebook) -> tuple[Exercise, ...]:
         error = _cell_error(cell)
         if meta.get("solution"):
             pending.unanswered |= any(marker in cell.source for marker in UNANSWERED)
-        elif error is not None and not meta.get("grade"):
-            pending.errors.append(_error_line(error))
         if meta.get("grade"):
             if error is None:
                 exercises.append(Exercise(pending.title, PASSES))
