@@ -23,7 +23,7 @@ from pathlib import Path
 from grader.submissions import is_student_id, read_notebook
 
 # Chosen on the answer banks (tests/test_similarity.py): independent correct answers to one
-# exercise share at most 62 % of their code, disguised copies at least 95 %.
+# exercise share at most 63 % of their code, disguised copies at least 93 %.
 NOISE = 15  # characters of normalised code in one fingerprint (copydetect's default: 25)
 GUARANTEE = 20  # a shared stretch this long is always found (copydetect's default: 30)
 THRESHOLD = 0.8  # each answer's share of fingerprinted code found in the other
@@ -94,31 +94,26 @@ def boilerplate(root: Path, assignment: str, notebook: str = "assignment.ipynb")
 def _marked(fingerprint, slices) -> str:
     from copydetect.utils import highlight_overlap
 
-    if len(slices[0]) == 0:
+    if slices.size == 0:  # nothing shared
         return html.escape(fingerprint.raw_code)
     marked, _ = highlight_overlap(fingerprint.raw_code, slices, "<mark>", "</mark>", escape_html=True)
     return marked
 
 
-def _compare(exercise: str, texts: dict[str, str], given: str) -> Similarity:
-    from copydetect import compare_files
-
+def _fingerprints(texts: dict[str, str], given: str) -> dict:
+    """Each student's fingerprinted answer, without what ``given`` holds; answers with no
+    fingerprint of their own left are dropped."""
     common = list(_fingerprint(given).hashes) if given.strip() else []
     prints = {student: _fingerprint(text, common) for student, text in texts.items() if text.strip()}
-    prints = {student: p for student, p in prints.items()
-              if len(p.filtered_code) >= MIN_CHARACTERS and p.token_coverage > 0}
-    pairs, compared = [], 0
-    for (a, first), (b, second) in itertools.combinations(sorted(prints.items()), 2):
-        compared += 1
-        _, shares, slices = compare_files(first, second)
-        similarity = float(min(shares))
-        if similarity >= THRESHOLD:
-            pairs.append(Pair(exercise, a, b, similarity, _marked(first, slices[0]), _marked(second, slices[1])))
-    return Similarity(pairs, compared)
+    return {student: p for student, p in prints.items() if p.token_coverage > 0}
 
 
 def similar_pairs(answers: dict[str, dict[str, str]], given: dict[str, str]) -> Similarity:
     """Alike pairs per exercise and over the whole assignment, most alike first.
+
+    Over the whole assignment, each answer is compared with the same exercise's answer (so
+    fingerprints never span two cells), and a student's share is the shared code of all their
+    answers over all their fingerprinted code.
 
     Parameters
     ----------
@@ -127,15 +122,51 @@ def similar_pairs(answers: dict[str, dict[str, str]], given: dict[str, str]) -> 
     given : dict
         Grade id -> the code every student had (starter code and reference solution).
     """
+    from copydetect import compare_files
+
     exercises = sorted({grade_id for cells in answers.values() for grade_id in cells})
-    results = [_compare(grade_id, {student: cells.get(grade_id, "") for student, cells in answers.items()},
-                        given.get(grade_id, "")) for grade_id in exercises]
-    whole = {student: "\n\n".join(cells.get(grade_id, "") for grade_id in exercises)
-             for student, cells in answers.items()}
-    results.append(_compare(WHOLE, whole, "\n\n".join(given.get(grade_id, "") for grade_id in exercises)))
-    pairs = sorted((pair for result in results for pair in result.pairs),
-                   key=lambda pair: (-pair.similarity, pair.exercise, pair.first, pair.second))
-    return Similarity(pairs, sum(result.compared for result in results))
+    prints = {grade_id: _fingerprints({student: cells.get(grade_id, "") for student, cells in answers.items()},
+                                      given.get(grade_id, "")) for grade_id in exercises}
+    covered = {student: sum(p[student].token_coverage for p in prints.values() if student in p)
+               for student in answers}
+    length = {student: sum(len(p[student].filtered_code) for p in prints.values() if student in p)
+              for student in answers}
+    shared: dict[tuple[str, str], list[float]] = {}
+    found, compared = [], 0
+    for grade_id, exercise in prints.items():
+        for (a, first), (b, second) in itertools.combinations(sorted(exercise.items()), 2):
+            _, (share_a, share_b), slices = compare_files(first, second)
+            totals = shared.setdefault((a, b), [0.0, 0.0])
+            totals[0] += share_a * first.token_coverage
+            totals[1] += share_b * second.token_coverage
+            if min(len(first.filtered_code), len(second.filtered_code)) < MIN_CHARACTERS:
+                continue
+            compared += 1
+            if min(share_a, share_b) >= THRESHOLD:
+                found.append(Pair(grade_id, a, b, float(min(share_a, share_b)),
+                                  _marked(first, slices[0]), _marked(second, slices[1])))
+    for (a, b), (shared_a, shared_b) in sorted(shared.items()):
+        if min(length[a], length[b]) < MIN_CHARACTERS:
+            continue
+        compared += 1
+        similarity = min(shared_a / covered[a], shared_b / covered[b])
+        if similarity >= THRESHOLD:
+            found.append(Pair(WHOLE, a, b, float(similarity), *_whole_marked(prints, a, b)))
+    found.sort(key=lambda pair: (-pair.similarity, pair.exercise, pair.first, pair.second))
+    return Similarity(found, compared)
+
+
+def _whole_marked(prints: dict, a: str, b: str) -> tuple[str, str]:
+    """Both students' answers, exercise by exercise, with the shared code marked."""
+    from copydetect import compare_files
+
+    sides = ([], [])
+    for grade_id, exercise in prints.items():
+        if a in exercise and b in exercise:
+            slices = compare_files(exercise[a], exercise[b])[2]
+            for side, student, cut in zip(sides, (a, b), slices):
+                side.append(f"# {html.escape(grade_id)}\n{_marked(exercise[student], cut)}")
+    return "\n\n".join(sides[0]), "\n\n".join(sides[1])
 
 
 def section(pairs: list[Pair], students: int) -> str:
