@@ -16,14 +16,13 @@ import html
 import io
 import itertools
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.submissions import is_student_id, read_notebook
 
 # Chosen on the answer banks (tests/test_similarity.py): independent correct answers to one
-# exercise share at most 63 % of their code, disguised copies at least 93 %.
+# exercise share at most 59 % of their code, disguised copies at least 93 %.
 NOISE = 15  # characters of normalised code in one fingerprint (copydetect's default: 25)
 GUARANTEE = 20  # a shared stretch this long is always found (copydetect's default: 30)
 THRESHOLD = 0.8  # each answer's share of fingerprinted code found in the other
@@ -53,12 +52,13 @@ class Similarity:
 
 
 
-def _fingerprint(code: str, boilerplate: list[int] | None = None):
+def _fingerprint(code: str, boilerplate: list[int] | None = None, every_kgram: bool = False):
+    """copydetect's fingerprint of ``code``: winnowed, or (``every_kgram``, as copydetect
+    fingerprints boilerplate) every k-gram's hash, so that none of it can survive winnowing."""
     from copydetect import CodeFingerprint
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # "not tokenized"
-    return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate or [],
-                           fp=io.StringIO(code))
+    window = 1 if every_kgram else GUARANTEE - NOISE + 1
+    return CodeFingerprint("answer.py", NOISE, window, boilerplate=boilerplate or [], fp=io.StringIO(code))
 
 
 def answer_cells(notebook) -> dict[str, str]:
@@ -103,7 +103,7 @@ def _marked(fingerprint, slices) -> str:
 def _fingerprints(texts: dict[str, str], given: str) -> dict:
     """Each student's fingerprinted answer, without what ``given`` holds; answers with no
     fingerprint of their own left are dropped."""
-    common = list(_fingerprint(given).hashes) if given.strip() else []
+    common = list(_fingerprint(given, every_kgram=True).hashes) if given.strip() else []
     prints = {student: _fingerprint(text, common) for student, text in texts.items() if text.strip()}
     return {student: p for student, p in prints.items() if p.token_coverage > 0}
 

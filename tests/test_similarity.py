@@ -82,6 +82,15 @@ def test_disguised_copies_are_paired_and_honest_students_are_not(tmp_path, week)
     assert long_enough and missed == [], f"copies not paired in {missed}"
 
 
+def test_students_who_hand_in_the_reference_solution_or_the_starter_code_are_not_paired(tmp_path):
+    week = "week5_weights"
+    solution = similarity.answer_cells(read_notebook(ROOT / "solutions" / week / "assignment.ipynb"))
+    write_class(tmp_path, week, {"sol1": solution, "sol2": solution, "blank1": {}, "blank2": {}})
+    found = similarity.similar_pairs(similarity.class_answers(tmp_path, week),
+                                     similarity.boilerplate(tmp_path, week))
+    assert found.pairs == []
+
+
 def test_false_positive_rate_over_all_weeks_at_the_chosen_threshold(tmp_path, capsys):
     """The README's figure: pairs of independent correct answers compared, and how many paired."""
     compared = paired = 0
