@@ -53,7 +53,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Unicode
 
 from grader.export import Entry, RosterError, read_roster
-from grader.submissions import MAX_FILE_BYTES
+from grader.submissions import MAX_FILE_BYTES, is_student_id
 
 MAX_EXPANDED_BYTES = 2 * 2**30  # a class of 100 at the 50 MiB notebook limit, and twice over
 MAX_ENTRIES = 20_000
@@ -291,8 +291,14 @@ def import_archive(root: Path, platform: str, archive_path: Path, assignment: st
                    roster_path: Path, worksheet_path: Path | None = None, zone: str = "UTC",
                    max_expanded: int = MAX_EXPANDED_BYTES) -> Report:
     """Import ``archive_path`` into ``root/submitted``; what was imported and what was not."""
+    if not is_student_id(assignment):
+        raise ArchiveError(f"{assignment!r} is not an assignment name (for example week1_sequential)")
     notebook = graded_notebook(root, assignment)
     roster = read_roster(roster_path)
+    unusable = [entry.student_id for entry in roster if not is_student_id(entry.student_id)]
+    if unusable:
+        raise RosterError(f"{roster_path}: student_id must be a folder name of letters, digits and "
+                          f"._@+- (at most 64 characters); these are not: {', '.join(map(repr, unusable))}")
     worksheet = read_worksheet(worksheet_path, zone) if worksheet_path else {}
     ids = _platform_ids(platform, roster, roster_path, worksheet)
     times = {number: moment for number, (_, moment) in worksheet.items()}

@@ -16,6 +16,7 @@ import pytest
 
 import small_class
 from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
+from grader.export import RosterError
 from grader.lms_import import ArchiveError, import_archive
 
 WEEK = small_class.WEEK
@@ -155,6 +156,16 @@ def test_a_student_not_on_the_roster_is_reported_not_imported(course):
     archive = write_zip(course / "canvas.zip", {canvas_name("Stranger, Sam", "9999", 1, NOTEBOOK): notebook_bytes()})
     report = run_import(course, "canvas", archive)
     assert report.imported == [] and "canvas id 9999 is not on the roster; not imported" in report.problems[0]
+
+
+def test_a_roster_id_or_assignment_that_is_not_a_folder_name_is_refused(course):
+    (course / "evil-roster.csv").write_text("student_id,platform_id,name\n../../etc,5101,Eve\n")
+    archive = write_zip(course / "canvas.zip", {canvas_name("Eve, Eve", "5101", 1, NOTEBOOK): notebook_bytes()})
+    with pytest.raises(RosterError, match="these are not: '../../etc'"):
+        import_archive(course, "canvas", archive, WEEK, course / "evil-roster.csv")
+    with pytest.raises(ArchiveError, match="is not an assignment name"):
+        import_archive(course, "canvas", archive, "../" + WEEK, course / "roster.csv")
+    assert not (course / "submitted").exists()
 
 
 def test_a_notebook_under_another_name_is_imported_under_the_expected_one(course):
