@@ -1,20 +1,8 @@
 # Course tasks. Every target creates .venv and installs the course into it first, so
 # `make lab` and `make test` work on a fresh clone. See README.md.
-# The first Python 3.11-3.13 found (TensorFlow 2.21 has wheels for these); PYTHON=... chooses.
-SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))
-PYTHON ?= $(firstword $(foreach candidate,python3 python3.13 python3.12 python3.11,\
-  $(shell $(candidate) -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && command -v $(candidate))))
-VENV := .venv
-BIN := $(CURDIR)/$(VENV)/bin
-STAMP := $(VENV)/.installed
+include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (shared with the student edition)
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
-
-# nbgrader runs tools such as alembic by name; TensorFlow's C++ notices go to stderr,
-# which would cost a test cell its points, so they are silenced for every kernel.
-export PATH := $(BIN):$(PATH)
-export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: help lab test release execute validate grade report export bench clean student-edition import
 
@@ -41,8 +29,7 @@ EXTRAS ?= dev
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
 $(STAMP): pyproject.toml jupyterlab-settings/overrides.json
-	@test -n "$(PYTHON)" || { echo "The course needs Python 3.11, 3.12 or 3.13 (TensorFlow 2.21" \
-	  "has wheels for these only): install one, or name it: make PYTHON=/path/to/python3.12"; exit 1; }
+	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'

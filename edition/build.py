@@ -1,8 +1,9 @@
 """Build the student edition: ``python edition/build.py [OUTPUT]`` (``make student-edition``).
 
 The edition is a folder to publish as its own repository or zip: the released notebooks
-(``course/``), ``helpers``, the JupyterLab settings, the student README, Makefile and
-``environment.yml`` from ``edition/``, and a ``pyproject.toml`` whose dependencies are the
+(``course/``), ``helpers``, the JupyterLab settings, ``venv.mk`` (the environment its Makefile
+shares with the course's), the student README, Makefile and ``environment.yml`` from
+``edition/``, and a ``pyproject.toml`` whose dependencies are the
 course's own minus what only the grader needs. Never in it: ``solutions/``, hidden tests, the
 grader, answer banks, the instructors' tests, held-out data or a gradebook. Before it is
 written out, every file is scanned for the lines of every solution region and hidden-test
@@ -128,6 +129,7 @@ def build(output: Path) -> list[Path]:
         shutil.copy(TEMPLATES / "page_config.json", staging / "jupyterlab-settings")
         for name in ("README.md", "Makefile", "environment.yml"):
             shutil.copy(TEMPLATES / name, staging / name)
+        shutil.copy(ROOT / "venv.mk", staging)  # the Python environment both Makefiles share
         (staging / "pyproject.toml").write_text(student_pyproject())
         (staging / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n.selfcheck-cache.json\n")
         secret, _ = secret_lines()

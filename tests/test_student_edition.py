@@ -46,7 +46,7 @@ def make(edition, *args, timeout=1800):
 def test_the_edition_holds_what_students_need_and_nothing_of_the_instructors(edition):
     top = sorted(path.name for path in edition.iterdir())
     assert top == [".gitignore", "Makefile", "README.md", "course", "environment.yml", "helpers",
-                   "jupyterlab-settings", "pyproject.toml"]
+                   "jupyterlab-settings", "pyproject.toml", "venv.mk"]
     released = sorted(p.relative_to(ROOT / "course") for p in (ROOT / "course").rglob("*.ipynb"))
     assert sorted(p.relative_to(edition / "course") for p in (edition / "course").rglob("*")
                   if p.is_file()) == released
