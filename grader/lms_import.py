@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-import nbformat
 from dateutil import parser as date_parser
 from dateutil import tz
 from nbgrader.plugins import FileNameCollectorPlugin
@@ -53,7 +52,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Unicode
 
 from grader.export import Entry, RosterError, read_roster
-from grader.submissions import MAX_FILE_BYTES, is_student_id
+from grader.submissions import MAX_FILE_BYTES, is_student_id, parse_notebook
 
 MAX_EXPANDED_BYTES = 2 * 2**30  # a class of 100 at the 50 MiB notebook limit, and twice over
 MAX_ENTRIES = 20_000
@@ -186,15 +185,6 @@ def _platform_ids(platform: str, roster: list[Entry], roster_path: Path,
     return by_number
 
 
-def _notebook_problem(data: bytes) -> str:
-    try:
-        nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
-    except Exception as error:  # anything can be uploaded: report it, never crash
-        first = (str(error).strip().splitlines() or [""])[0][:120]
-        return f"is not a valid notebook ({type(error).__name__}: {first})"
-    return ""
-
-
 def collect(archive: zipfile.ZipFile, platform: str, ids: dict[str, str],
             times: dict[str, datetime | None], report: Report) -> dict[str, list[Candidate]]:
     """Each roster student's notebooks in the archive; everything else goes to the report."""
@@ -224,7 +214,7 @@ def collect(archive: zipfile.ZipFile, platform: str, ids: dict[str, str],
                                    f"over the {MAX_FILE_BYTES / 2**20:.0f} MiB the grader reads; not imported")
             continue
         data = archive.read(info)
-        problem = _notebook_problem(data)
+        problem = parse_notebook(data)[1]
         if problem:
             report.problems.append(f"{info.filename!r} ({ids[number]}): {problem}; not imported")
             continue

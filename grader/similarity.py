@@ -51,7 +51,6 @@ class Similarity:
     compared: int
 
 
-
 def _fingerprint(code: str, boilerplate: list[int] | None = None, every_kgram: bool = False):
     """copydetect's fingerprint of ``code``: winnowed, or (``every_kgram``, as copydetect
     fingerprints boilerplate) every k-gram's hash, so that none of it can survive winnowing."""

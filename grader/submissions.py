@@ -36,6 +36,17 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:.0f} MiB"
 
 
+def parse_notebook(data: bytes) -> tuple[nbformat.NotebookNode | None, str]:
+    """Return ``(notebook, "")``, or ``(None, "is not a valid notebook (why)")``."""
+    try:
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # a submission can be anything: report it, never crash
+        summary = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        return None, f"is not a valid notebook ({type(error).__name__}: {summary})"
+    return notebook, ""
+
+
 def read_notebook(path: Path, clear_outputs: bool = True) -> tuple[nbformat.NotebookNode | None, str]:
     """Return ``(notebook, "")``, or ``(None, why it cannot be graded)``.
 
@@ -47,12 +58,9 @@ def read_notebook(path: Path, clear_outputs: bool = True) -> tuple[nbformat.Note
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         return None, f"{path.name} is {_mib(size)}, over the {_mib(MAX_FILE_BYTES)} the grader reads"
-    try:
-        notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
-        nbformat.validate(notebook)
-    except Exception as error:  # a submission can be anything: report it, never crash
-        summary = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        return None, f"{path.name} is not a valid notebook ({type(error).__name__}: {summary})"
+    notebook, problem = parse_notebook(path.read_bytes())
+    if notebook is None:
+        return None, f"{path.name} {problem}"
     if clear_outputs:
         for cell in notebook.cells:
             if cell.cell_type == "code":
