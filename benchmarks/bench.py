@@ -32,7 +32,7 @@ import nbformat
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from grader.course_copy import ROOT, grade_id, make_course_copy
+from testkit.course import ROOT, grade_id, make_course_copy
 from grader.jail import Box, SandboxedKernelManager, bwrap_command
 
 WEEK = "week1_sequential"

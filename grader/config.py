@@ -7,16 +7,22 @@ from datetime import datetime
 from pathlib import Path
 
 from nbgrader.preprocessors import Execute
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
 from grader.late import parse_due_date
+from grader.layout import CONFIG_FILE, CourseLayout
 
-CONFIG_FILE = "nbgrader_config.py"
 
 
 class ConfigError(Exception):
     """The course configuration holds a value the grader cannot use."""
+
+
+def read_nbgrader_config(root: Path) -> Config:
+    """The settings ``root/nbgrader_config.py`` makes, as nbgrader reads them."""
+    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
 def _import_name(item) -> str:
@@ -32,13 +38,14 @@ class CourseConfig:
     db_url: str
     autograde_preprocessors: tuple[str, ...]
     due_dates: dict[str, datetime]  # assignment -> due date (naive UTC), from LatePolicy
+    layout: CourseLayout
 
     @classmethod
     def load(cls, root: Path) -> CourseConfig:
         root = root.resolve()
         if not (root / CONFIG_FILE).is_file():
             raise FileNotFoundError(f"no {CONFIG_FILE} in {root}: is it the course directory?")
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+        config = read_nbgrader_config(root)
         course = config.get("CourseDirectory", {})
         db_url = course.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
         steps = config.get("Autograde", {}).get("autograde_preprocessors", [])
@@ -48,7 +55,7 @@ class CourseConfig:
         except ValueError as error:
             raise ConfigError(f"{root / CONFIG_FILE}: {error}") from None
         return cls(root, course.get("course_id", ""), db_url, tuple(map(_import_name, steps)),
-                   due_dates)
+                   due_dates, CourseLayout.from_config(root, config))
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from grader.config import CourseConfig
 
-BACKUPS = "gradebook-backups"
 CLIENT_HINT = "install PostgreSQL's client tools (apt-get install postgresql-client)"
 
 
@@ -69,7 +68,7 @@ def check_reachable(db_url: str, timeout: int = 10) -> None:
 def backup(config: CourseConfig, label: str) -> Path:
     """Copy the gradebook into ``gradebook-backups/`` before anything changes; return the copy."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = config.root / BACKUPS
+    folder = config.layout.root / config.layout.gradebook_backups
     folder.mkdir(exist_ok=True)
     if kind(config.db_url) == "sqlite":
         copy = folder / f"gradebook-{label}-{stamp}.db"

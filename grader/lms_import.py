@@ -52,6 +52,8 @@ from nbgrader.utils import parse_utc
 from traitlets import Unicode
 
 from grader.export import Entry, RosterError, read_roster
+from grader.layout import CourseLayout
+from grader.points import cell_points
 from grader.submissions import MAX_FILE_BYTES, is_student_id, parse_notebook
 
 MAX_EXPANDED_BYTES = 2 * 2**30  # a class of 100 at the 50 MiB notebook limit, and twice over
@@ -266,13 +268,12 @@ def place(candidates: list[Candidate], destination: Path, timestamp: datetime | 
     report.imported.append(student)
 
 
-def graded_notebook(root: Path, assignment: str) -> str:
+def graded_notebook(layout: CourseLayout, assignment: str) -> str:
     """The one released notebook of ``assignment`` that carries points."""
-    graded = [path.name for path in sorted((root / "course" / assignment).glob("*.ipynb"))
-              if any(cell.get("metadata", {}).get("nbgrader", {}).get("points")
-                     for cell in json.loads(path.read_text())["cells"])]
+    graded = [path.name for path in sorted(layout.release_folder(assignment).glob("*.ipynb"))
+              if any(cell_points(json.loads(path.read_text())).values())]
     if len(graded) != 1:
-        raise ArchiveError(f"course/{assignment} should hold one graded notebook; it holds "
+        raise ArchiveError(f"{layout.release}/{assignment} should hold one graded notebook; it holds "
                            f"{', '.join(graded) or 'none'} (is {assignment!r} an assignment?)")
     return graded[0]
 
@@ -283,7 +284,8 @@ def import_archive(root: Path, platform: str, archive_path: Path, assignment: st
     """Import ``archive_path`` into ``root/submitted``; what was imported and what was not."""
     if not is_student_id(assignment):
         raise ArchiveError(f"{assignment!r} is not an assignment name (for example week1_sequential)")
-    notebook = graded_notebook(root, assignment)
+    layout = CourseLayout.at(root)
+    notebook = graded_notebook(layout, assignment)
     roster = read_roster(roster_path)
     unusable = [entry.student_id for entry in roster if not is_student_id(entry.student_id)]
     if unusable:
@@ -295,10 +297,10 @@ def import_archive(root: Path, platform: str, archive_path: Path, assignment: st
     report = Report()
     with check_archive(archive_path, max_expanded) as archive:
         found = collect(archive, platform, ids, times, report)
-    backups = root / "submitted-backups" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    backups = root / layout.submitted_backups / datetime.now().strftime("%Y%m%d-%H%M%S")
     number_of = {student: number for number, student in ids.items()}
     for student, candidates in sorted(found.items()):
-        place(candidates, root / "submitted" / student / assignment / notebook,
+        place(candidates, layout.submission_folder(student, assignment) / notebook,
               times.get(number_of[student]), backups, report)
     return report
 

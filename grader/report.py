@@ -34,7 +34,6 @@ from grader.config import CourseConfig  # noqa: E402
 from grader.export import final_score, read_grades  # noqa: E402
 from grader.similarity import similarity_section  # noqa: E402
 
-REPORTS = "reports"
 TOP_MESSAGES = 3  # failing messages listed per exercise
 MESSAGE_CHARACTERS = 160
 
@@ -91,11 +90,11 @@ def read_results(config: CourseConfig, assignment: str) -> ClassResults:
         max_score = found.max_score
     for notebook in {notebook for notebook, _ in exercises}:
         for student in scores:
-            path = config.root / "autograded" / student / assignment / f"{notebook}.ipynb"
+            path = config.layout.autograded_notebook(student, assignment, notebook)
             for name, message in _failing_messages(path).items():
                 if (notebook, name) in exercises:
                     exercises[notebook, name].messages[message] += 1
-    summary_path = config.root / f"grading-summary-{assignment}.csv"
+    summary_path = config.layout.summary_file(assignment)
     summary = []
     if summary_path.is_file():
         with open(summary_path, newline="") as handle:
@@ -185,7 +184,7 @@ def _page(title: str, sections: list[str]) -> str:
 def write_assignment_report(config: CourseConfig, assignment: str) -> Path:
     """Write ``reports/<assignment>/report.html`` and its PNGs; return the page's path."""
     results = read_results(config, assignment)
-    folder = config.root / REPORTS / assignment
+    folder = config.layout.report_folder(assignment)
     folder.mkdir(parents=True, exist_ok=True)
     figures = [score_figure(results, folder / "scores.png"),
                exercise_figure(results, folder / "exercises.png")]
@@ -217,7 +216,7 @@ def write_assignment_report(config: CourseConfig, assignment: str) -> Path:
 
 def _similarity(config: CourseConfig, assignment: str) -> str:
     try:
-        return similarity_section(config.root, assignment)
+        return similarity_section(config.layout, assignment)
     except Exception as error:  # the rest of the report stands without it
         return (f"<h2>Similarity</h2><p class='none'>Not computed: "
                 f"{html.escape(type(error).__name__)}: {html.escape(str(error)[:300])}</p>")
@@ -228,7 +227,7 @@ def write_progress_report(config: CourseConfig) -> Path:
     grades = read_grades(config)
     names, maxima, scores = grades.assignments, grades.max_scores, grades.scores
     students = grades.registered
-    folder = config.root / REPORTS / "progress"
+    folder = config.layout.report_folder("progress")
     folder.mkdir(parents=True, exist_ok=True)
     shares = [[scores[s, n] / maxima[n] if (s, n) in scores and maxima[n] else float("nan")
                for n in names] for s in students]

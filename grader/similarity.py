@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.layout import GRADED_NOTEBOOK, CourseLayout
 from grader.submissions import is_student_id, read_notebook
 
 # Chosen on the answer banks (tests/test_similarity.py): independent correct answers to one
@@ -74,18 +75,18 @@ def _read(path: Path) -> dict[str, str]:
     return answer_cells(notebook) if notebook is not None else {}
 
 
-def class_answers(root: Path, assignment: str, notebook: str = "assignment.ipynb") -> dict[str, dict[str, str]]:
+def class_answers(layout: CourseLayout, assignment: str) -> dict[str, dict[str, str]]:
     """Every student's answers in ``submitted/``: student -> grade id -> source."""
     found = {}
-    for folder in sorted((root / "submitted").glob(f"*/{assignment}")):
+    for folder in layout.submission_folders(assignment):
         if is_student_id(folder.parent.name):
-            found[folder.parent.name] = _read(folder / notebook)
+            found[folder.parent.name] = _read(folder / f"{GRADED_NOTEBOOK}.ipynb")
     return found
 
 
-def boilerplate(root: Path, assignment: str, notebook: str = "assignment.ipynb") -> dict[str, str]:
+def boilerplate(layout: CourseLayout, assignment: str) -> dict[str, str]:
     """Per grade id, the code every student was given or may have found: starter and solution."""
-    given = [_read(root / folder / assignment / notebook) for folder in ("course", "solutions")]
+    given = [_read(layout.release_notebook(assignment)), _read(layout.source_notebook(assignment))]
     return {grade_id: "\n".join(cells.get(grade_id, "") for cells in given)
             for grade_id in set().union(*given)}
 
@@ -186,17 +187,17 @@ def section(pairs: list[Pair], students: int) -> str:
             f"<th>first student</th><th>second student</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
-def similarity_section(root: Path, assignment: str) -> str:
+def similarity_section(layout: CourseLayout, assignment: str) -> str:
     """The section for ``assignment``, read from ``submitted/``, ``course/`` and ``solutions/``."""
-    answers = class_answers(root, assignment)
-    return section(similar_pairs(answers, boilerplate(root, assignment)).pairs, len(answers))
+    answers = class_answers(layout, assignment)
+    return section(similar_pairs(answers, boilerplate(layout, assignment)).pairs, len(answers))
 
 
 def main(argv: list[str] | None = None) -> int:  # for measuring: python -m grader.similarity A
     import sys
 
-    root, assignment = Path.cwd(), (argv or sys.argv[1:])[0]
-    found = similar_pairs(class_answers(root, assignment), boilerplate(root, assignment))
+    layout, assignment = CourseLayout.at(Path.cwd()), (argv or sys.argv[1:])[0]
+    found = similar_pairs(class_answers(layout, assignment), boilerplate(layout, assignment))
     print(json.dumps([[p.exercise, p.first, p.second, round(p.similarity, 3)] for p in found.pairs], indent=1))
     print(f"{len(found.pairs)} of {found.compared} pairs of answers compared are alike")
     return 0

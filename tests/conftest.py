@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests (the tools they share with the benchmark: grader.course_copy)."""
+"""Fixtures shared by the tests (the tools they share with the benchmark: testkit)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import small_class
-from grader.course_copy import make_course_copy
+from testkit import small_class
+from testkit.course import make_course_copy
 from grader.jail import why_no_bwrap
-from servers import PostgresCluster, free_port, fresh_database, unavailable
+from testkit.servers import PostgresCluster, free_port, fresh_database, unavailable
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from answer_banks import Exercise
-from grader.course_copy import ROOT, WEEKS, grade_id
+from testkit.course import ROOT, WEEKS, grade_id
 
 BANKS = {week: importlib.import_module(f"answer_banks.{week.split('_')[0]}").EXERCISES
          for week in WEEKS}

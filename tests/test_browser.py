@@ -12,8 +12,8 @@ import urllib.request
 import nbformat
 import pytest
 
-from browser import KERNEL, SECONDS, chromium, open_notebook, run_all_cells, running_lab, screenshot
-from grader.course_copy import ROOT, answered, read_notebook
+from testkit.browser import KERNEL, SECONDS, chromium, open_notebook, run_all_cells, running_lab, screenshot
+from testkit.course import ROOT, answered, read_notebook
 
 pytestmark = pytest.mark.browser
 

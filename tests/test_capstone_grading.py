@@ -7,14 +7,12 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, make_course_copy, read_notebook
-from small_class import grade, scores, write_class
+from testkit.course import make_course_copy, points
+from testkit.small_class import grade, scores, write_class
 
 WEEK = "week6_capstone"
 REFLECTION = "w6_reflection"
-POINTS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points
-          for cell in read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb").cells
-          if cell.metadata.get("nbgrader", {}).get("grade")}
+POINTS = points(WEEK)
 # Training two models in a sandbox beside another grading job: a generous cell limit.
 SLOW_CELLS = ("--jobs", "2", "--cell-timeout", "300", "--timeout", "900")
 

@@ -13,8 +13,8 @@ import sys
 import pytest
 from nbgrader.api import Gradebook
 
-import small_class
-from browser import chromium, screenshot
+from testkit import small_class
+from testkit.browser import chromium, screenshot
 from grader.config import CourseConfig
 from grader.export import RosterError, read_roster
 

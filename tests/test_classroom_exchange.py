@@ -19,10 +19,10 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
-import small_class
-from browser import SECONDS, chromium, running_lab, screenshot
+from testkit import small_class
+from testkit.browser import SECONDS, chromium, running_lab, screenshot
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
+from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
 from grader.sandbox import grading_environment
 
 WEEK = small_class.WEEK

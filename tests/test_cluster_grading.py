@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course_copy import make_course_copy
-from servers import free_port, unavailable
-from small_class import WEEK, grader_command, grader_env, scores, write_class
+from testkit.course import make_course_copy
+from testkit.servers import free_port, unavailable
+from testkit.small_class import WEEK, grader_command, grader_env, scores, write_class
 
 START_SECONDS = 120
 

@@ -13,9 +13,10 @@ import nbformat
 import pytest
 
 from grader.config import ConfigError, CourseConfig
-from grader.course_copy import ROOT
+from testkit.course import ROOT
 from grader.integrity import CourseSnapshot
 from grader.jail import Box, bwrap_command
+from grader.layout import CourseLayout
 from grader.late import LatePolicy
 from grader.sandbox import Limits, grading_environment, run_limited
 from grader.submissions import is_student_id, read_notebook, read_submission
@@ -344,3 +345,12 @@ def test_a_due_date_the_grader_cannot_read_is_a_clear_error(tmp_path):
         "c.LatePolicy.due_dates = {'week1_sequential': '2026-10-09 17:00 Mars/Base'}\n")
     with pytest.raises(ConfigError, match=r"week1_sequential.*no time zone is called 'Mars/Base'"):
         CourseConfig.load(tmp_path)
+
+
+def test_gitignore_and_make_clean_name_what_the_layout_says_the_tools_write():
+    layout = CourseLayout.at(ROOT)
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".gitignore").read_text().splitlines()}
+    assert set(layout.outputs) <= ignored, set(layout.outputs) - ignored
+    makefile = (ROOT / "Makefile").read_text()
+    clean = makefile[makefile.index("\nclean:"):].split("\n\n")[0].replace("\\\n", " ").split()
+    assert set(layout.regenerated) <= set(clean), set(layout.regenerated) - set(clean)

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.course_copy import (ROOT, WEEKS, answered, grade_id, make_course_copy, read_notebook,
-                                run_nbgrader)
+from testkit.course import (ROOT, WEEKS, answered, make_course_copy, points,
+                            read_notebook, run_nbgrader)
 
 # Per week: answers pasted into the partial submission, a single code token that only a
 # visible test holds, and one that only a hidden test holds. Week 1 is graded, with the
@@ -32,9 +32,8 @@ def test_every_week_has_a_grading_case():
     assert sorted([*CASES, "week1_sequential", "week6_capstone"]) == WEEKS
 
 
-def _points_of(notebook, answer_ids):
-    tests = {f"{answer}_tests" for answer in answer_ids}
-    return sum(cell.metadata.nbgrader.points for cell in notebook.cells if grade_id(cell) in tests)
+def _points_of(week, answer_ids):
+    return sum(points(week)[f"{answer}_tests"] for answer in answer_ids)
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
@@ -54,7 +53,7 @@ def graded(request, tmp_path_factory):
         nbformat.write(notebook, folder / "assignment.ipynb")
     run_nbgrader(course, "autograde", week, "--notebook=assignment")
     run_nbgrader(course, "generate_feedback", week, "--notebook=assignment")
-    return course, week, _points_of(solution, CASES[week][0])
+    return course, week, _points_of(week, CASES[week][0])
 
 
 def _score(course, week, student):

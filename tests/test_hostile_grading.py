@@ -23,7 +23,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
+from testkit.course import ROOT, answered, grade_id, make_course_copy, points, read_notebook
 
 WEEK = "week1_sequential"
 # The notebook needs ~15 s and 1.2 GiB at most on a quiet machine: the limits leave a wide
@@ -31,9 +31,7 @@ WEEK = "week1_sequential"
 LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3", "--jobs", "2"]
 RELAY_MARKER = "relay-marker-of-a-hostile-submission"
 # Each exercise's points, keyed by its answer id, as the source notebook gives them.
-POINTS = {grade_id(cell).removesuffix("_tests"): cell.metadata.nbgrader.points
-          for cell in read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb").cells
-          if cell.metadata.get("nbgrader", {}).get("grade")}
+POINTS = {name.removesuffix("_tests"): value for name, value in points(WEEK).items()}
 SETUP = 2  # index of the Setup code cell
 
 

@@ -18,8 +18,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from grader.course_copy import ROOT
-from servers import unavailable
+from testkit.course import ROOT
+from testkit.servers import unavailable
 
 PYTHONS = ["3.11", "3.12", "3.13"]
 # pip's --platform takes wheel tags as they are: list the ones such a machine accepts.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import stat
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import zipfile
 import nbformat
 import pytest
 
-import small_class
-from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
+from testkit import small_class
+from testkit.course import ROOT, answered, grade_id, make_course_copy, read_notebook
 from grader.export import RosterError
 from grader.lms_import import ArchiveError, import_archive
 
@@ -64,7 +65,9 @@ def moodle_name(full_name: str, participant: str, file_name: str, folders: bool 
 
 @pytest.fixture
 def course(tmp_path):
-    """A course folder with the week's release and a roster (no gradebook needed to import)."""
+    """A course folder with its config, the week's release and a roster (no gradebook
+    needed to import)."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     (tmp_path / "course" / WEEK).mkdir(parents=True)
     (tmp_path / "course" / WEEK / NOTEBOOK).write_bytes((ROOT / "course" / WEEK / NOTEBOOK).read_bytes())
     (tmp_path / "roster.csv").write_text(ROSTER)

@@ -25,7 +25,7 @@ import sys
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, answered, grade_id, make_course_copy, read_notebook
+from testkit.course import ROOT, answered, grade_id, make_course_copy, points, read_notebook
 from test_hostile_grading import (LIMITS, POINTS, WEEK, Crafter, run_grader, scores, summary,
                                   with_answer)
 
@@ -328,9 +328,7 @@ PREREQUISITES = ["w2_one_hot_encode", "w2_standardize", "w2_build_baseline_model
 
 
 def week2_points(answer_id: str) -> float:
-    notebook = read_notebook(ROOT / "solutions" / WEEK2 / "assignment.ipynb")
-    return next(cell.metadata.nbgrader.points for cell in notebook.cells
-                if grade_id(cell) == f"{answer_id}_tests")
+    return points(WEEK2)[f"{answer_id}_tests"]
 
 
 @pytest.fixture(scope="module")

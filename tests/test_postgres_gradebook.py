@@ -1,5 +1,5 @@
 """Grading into a PostgreSQL gradebook, against a real server (.ci/run starts one), with
-the small class of tests/small_class.py."""
+the small class of testkit/small_class.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from nbgrader.api import Gradebook
 
 from grader import gradebook as gradebook_db
 from grader.config import CourseConfig
-from grader.course_copy import make_course_copy
-from servers import fresh_database
-from small_class import WEEK, check_spread, grade, grader_command, grader_env, scores, write_class
+from grader.layout import CourseLayout
+from testkit.course import make_course_copy
+from testkit.servers import fresh_database
+from testkit.small_class import WEEK, check_spread, grade, grader_command, grader_env, scores, write_class
 
 OTHER_WEEK = "week3_saving"
 
@@ -34,7 +35,7 @@ def test_a_class_graded_into_postgresql_gets_the_sqlite_grades(postgres_class, s
     found = scores(course)
     assert found == sqlite_scores
     check_spread(found)
-    assert list((course / gradebook_db.BACKUPS).glob(f"gradebook-{WEEK}-*.dump")), \
+    assert list((course / CourseLayout.at(course).gradebook_backups).glob(f"gradebook-{WEEK}-*.dump")), \
         "a PostgreSQL gradebook is backed up with pg_dump before the run"
 
 

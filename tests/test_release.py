@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from grader.course_copy import ROOT, WEEKS, grade_id, make_course_copy, read_notebook
+from grader.points import cell_points
+from testkit.course import ROOT, WEEKS, grade_id, make_course_copy, read_notebook
 
 SOURCES = sorted((ROOT / "solutions").glob("week*/*.ipynb"))
 ASSIGNMENTS = [path for path in SOURCES if path.name == "assignment.ipynb"]
@@ -84,16 +85,17 @@ def test_assignments_pair_each_answer_with_points_and_hidden_tests(path):
     cells = read_notebook(path).cells
     answers = {grade_id(c) for c in cells if c.metadata.get("nbgrader", {}).get("solution")}
     graded = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(graded) >= 5 and sum(c.metadata.nbgrader.points for c in graded) >= 20
+    points = cell_points(read_notebook(path))
+    assert len(graded) >= 5 and sum(points.values()) >= 20
     by_hand = [c for c in graded if c.metadata.nbgrader.get("solution")]
     for cell in by_hand:  # an answer the instructor grades, such as a written reflection
-        assert cell.cell_type == "markdown" and cell.metadata.nbgrader.points > 0, grade_id(cell)
+        assert cell.cell_type == "markdown" and points[grade_id(cell)] > 0, grade_id(cell)
         assert "rubric" in cells[cells.index(cell) - 1].source, f"{grade_id(cell)}: show the rubric"
     for cell in (c for c in graded if c not in by_hand):
         name = grade_id(cell)
         assert re.fullmatch(rf"w{week_number}_\w+_tests", name), name
         assert name.removesuffix("_tests") in answers, f"{name} has no answer cell"
-        assert cell.metadata.nbgrader.locked and cell.metadata.nbgrader.points > 0
+        assert cell.metadata.nbgrader.locked and points[name] > 0
         assert cell.source.startswith('"""Check that'), f"{name}: start with a docstring"
         if "checks.check_concept(" in cell.source:  # the digest is the whole test
             assert "### BEGIN HIDDEN TESTS" not in cell.source, (

@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from grader import similarity
-from grader.course_copy import ROOT, read_notebook
+from grader.layout import CourseLayout
+from testkit.course import ROOT, read_notebook
 
 WEEKS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
 
@@ -70,8 +71,8 @@ def test_disguised_copies_are_paired_and_honest_students_are_not(tmp_path, week)
     students = honest_class(week)
     students["copier"] = {grade_id: disguise(code) for grade_id, code in students["honest0"].items()}
     write_class(tmp_path, week, students)
-    found = similarity.similar_pairs(similarity.class_answers(tmp_path, week),
-                                     similarity.boilerplate(tmp_path, week))
+    found = similarity.similar_pairs(similarity.class_answers(CourseLayout(tmp_path), week),
+                                     similarity.boilerplate(CourseLayout(tmp_path), week))
     pairs = {(pair.exercise, pair.first, pair.second) for pair in found.pairs}
     honest = {pair for pair in pairs if "copier" not in pair[1:]}
     assert honest == set(), f"independent answers paired: {sorted(honest)}"
@@ -86,8 +87,8 @@ def test_students_who_hand_in_the_reference_solution_or_the_starter_code_are_not
     week = "week5_weights"
     solution = similarity.answer_cells(read_notebook(ROOT / "solutions" / week / "assignment.ipynb"))
     write_class(tmp_path, week, {"sol1": solution, "sol2": solution, "blank1": {}, "blank2": {}})
-    found = similarity.similar_pairs(similarity.class_answers(tmp_path, week),
-                                     similarity.boilerplate(tmp_path, week))
+    found = similarity.similar_pairs(similarity.class_answers(CourseLayout(tmp_path), week),
+                                     similarity.boilerplate(CourseLayout(tmp_path), week))
     assert found.pairs == []
 
 
@@ -96,8 +97,8 @@ def test_false_positive_rate_over_all_weeks_at_the_chosen_threshold(tmp_path, ca
     compared = paired = 0
     for week in WEEKS:
         write_class(tmp_path / week, week, honest_class(week))
-        found = similarity.similar_pairs(similarity.class_answers(tmp_path / week, week),
-                                         similarity.boilerplate(tmp_path / week, week))
+        found = similarity.similar_pairs(similarity.class_answers(CourseLayout(tmp_path / week), week),
+                                         similarity.boilerplate(CourseLayout(tmp_path / week), week))
         compared, paired = compared + found.compared, paired + len(found.pairs)
     with capsys.disabled():
         print(f"\nsimilarity: {paired} of {compared} pairs of independent answers paired "
@@ -109,7 +110,7 @@ def test_the_section_escapes_what_students_wrote_and_never_grades(tmp_path):
     week = "week1_sequential"
     hostile = "def scale_images(images):\n    " + "x = '<script>alert(1)</script>' + str(images)\n    " * 6 + "return x\n"
     write_class(tmp_path, week, {"a": {"w1_scale_images": hostile}, "b": {"w1_scale_images": disguise(hostile)}})
-    page = similarity.similarity_section(tmp_path, week)
+    page = similarity.similarity_section(CourseLayout(tmp_path), week)
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "never changes a grade" in page and "w1_scale_images" in page
     empty = similarity.section([], 3)

@@ -13,8 +13,8 @@ import sys
 import nbformat
 import pytest
 
-from browser import chromium, open_notebook, run_all_cells, running_lab, screenshot
-from grader.course_copy import ROOT, answered, read_notebook
+from testkit.browser import chromium, open_notebook, run_all_cells, running_lab, screenshot
+from testkit.course import ROOT, answered, read_notebook
 
 sys.path.insert(0, str(ROOT / "edition"))
 import build  # noqa: E402  (edition/build.py)
@@ -53,7 +53,7 @@ def test_the_edition_holds_what_students_need_and_nothing_of_the_instructors(edi
     for path in released:  # the release, byte for byte
         assert (edition / "course" / path).read_bytes() == (ROOT / "course" / path).read_bytes()
     files = [p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()]
-    for instructor_only in ("solutions", "grader", "tests", "answer_banks", "nbgrader_config",
+    for instructor_only in ("solutions", "grader", "tests", "testkit", "answer_banks", "nbgrader_config",
                             "gradebook", "submitted", "autograded", "feedback", "benchmarks"):
         assert not [f for f in files if instructor_only in f], instructor_only
     pyproject = (edition / "pyproject.toml").read_text()

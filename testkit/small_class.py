@@ -12,7 +12,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from grader.config import CourseConfig
-from grader.course_copy import ROOT, answered, assignment_points, grade_id, read_notebook
+from testkit.course import ROOT, answered, assignment_points, grade_id, read_notebook
 
 WEEK = "week5_weights"
 POINTS = assignment_points(WEEK)  # the most a student can score

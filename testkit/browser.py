@@ -16,9 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.course_copy import ROOT
+from testkit.course import ROOT
 from grader.sandbox import grading_environment
-from servers import free_port, unavailable
+from testkit.servers import free_port, unavailable
 
 SCREENSHOTS = ROOT / "tests" / "screenshots"  # listed in .gitignore
 SECONDS = 1000  # Playwright counts milliseconds

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import nbformat
 
+from grader.layout import CourseLayout
+from grader.points import cell_points
 from grader.sandbox import grading_environment
 
 ROOT = Path(__file__).resolve().parents[1]
-WEEKS = sorted(path.name for path in (ROOT / "solutions").glob("week*"))
+LAYOUT = CourseLayout.at(ROOT)
+WEEKS = LAYOUT.assignments()
 
 
 class NbgraderFailed(RuntimeError):
@@ -50,11 +53,14 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def points(week: str) -> dict[str, float]:
+    """The points of each graded cell of ``week``'s assignment, by grade id."""
+    return cell_points(read_notebook(LAYOUT.source_notebook(week)))
+
+
 def assignment_points(week: str) -> float:
     """All the points of ``week``'s graded assignment, as nbgrader counts them."""
-    cells = read_notebook(ROOT / "solutions" / week / "assignment.ipynb").cells
-    return sum(cell.metadata.get("nbgrader", {}).get("points", 0) for cell in cells
-               if cell.metadata.get("nbgrader", {}).get("grade"))
+    return sum(points(week).values())
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
