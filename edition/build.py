@@ -56,7 +56,7 @@ dependencies = [
 ]
 
 [tool.setuptools]
-packages = ["helpers"]
+packages = ["helpers", "helpers.checks"]
 
 [tool.setuptools.package-data]
 helpers = ["assets/*"]
@@ -88,7 +88,7 @@ def secret_lines(solutions: Path = ROOT / "solutions") -> tuple[set[str], set[st
                 elif text not in SECRET_BLOCKS.values():
                     (inside if end else outside).add(text)
     secret = {line for line in inside - outside if line}
-    shipped = {line.strip() for path in (ROOT / "helpers").glob("*.py") for line in path.read_text().splitlines()}
+    shipped = {line.strip() for path in (ROOT / "helpers").rglob("*.py") for line in path.read_text().splitlines()}
     return secret - shipped, secret & shipped
 
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,12 +39,14 @@ def nbgrader(root: Path, env: Mapping[str, str], *args: str, timeout: float = 60
     """Run an nbgrader command on the course in ``root``; no student code runs in it.
     Its output is appended to ``log_path`` when one is given."""
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
-    log.debug("nbgrader %s", " ".join(args))
+    start = time.monotonic()
     try:
         result = subprocess.run(command, cwd=root, env=dict(env), capture_output=True, text=True,
                                 timeout=timeout)
     except subprocess.TimeoutExpired as error:
         raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
+    log.debug("nbgrader %s %s: %.1f s", args[0], args[1] if len(args) > 1 else "",
+              time.monotonic() - start)
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "a", encoding="utf-8") as handle:

@@ -46,6 +46,8 @@ from grader.plan import GradingError, Plan, prepare
 from grader.record import record
 from grader.sandbox import Limits
 
+log = logging.getLogger("grader")
+
 
 @dataclass(frozen=True)
 class Run:
@@ -74,7 +76,9 @@ def grade_class(plan: Plan, students: list[str] | None = None) -> Run:
         outcomes += [outcome_of(folder.parent.name, failures=["not graded: the run stopped first"])
                      for folder in folders if folder.parent.name not in done]
     finally:  # record what was graded, even when a submission stopped the run
+        log.debug("graded %d submissions", len(outcomes))
         recorded = record(plan, outcomes, snapshot)
+    log.debug("recorded")
     problems = recorded.problems + tuple(publish.feedback_and_grades(plan))
     return Run(recorded.lines, problems, stopped)
 
@@ -136,15 +140,19 @@ def main(argv: list[str] | None = None) -> int:
     jobs, message = choose_jobs(options.jobs, limits)
     if message:
         print(message, file=sys.stderr)
-    logging.basicConfig(level=logging.DEBUG if options.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    log.addHandler(handler)  # the grader's modules log below "grader"; other libraries stay quiet
+    log.setLevel(logging.DEBUG if options.verbose else logging.WARNING)
     start = time.monotonic()
     try:
+        log.debug("starting")
         plan = prepare(options.root, options.assignment, limits, jobs, options.isolation,
                        options.scheduler)
     except (GradingError, ConfigError, FileNotFoundError) as error:
         print(f"grading stopped: {error}", file=sys.stderr)
         return 1
+    log.debug("prepared")
     try:
         run = grade_class(plan, options.student)
     except GradingError as error:
@@ -155,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     publish.write_summary(run.lines, plan.layout.summary_file(plan.assignment))
     print(publish.summary_table(plan, run.lines, time.monotonic() - start))
     problems = [*run.problems, *publish.report(plan)]  # after the summary, whose seconds it plots
+    log.debug("reported")
     if run.stopped:
         problems.insert(0, f"grading stopped before everyone was graded: {run.stopped}")
     for problem in problems:

@@ -73,7 +73,7 @@ def crack(kind):
     for text in texts:
         candidates += re.findall(r"== (\\(None[0-9, ]*\\)|[0-9]+|\\"[A-Z]\\")", text)
     for candidate in candidates:
-        if digest and question and _checks._digest(question, candidate.strip('"')) == digest:
+        if digest and question and _checks.concepts._digest(question, candidate.strip('"')) == digest:
             return candidate.strip('"')
     return candidates[-1].strip('"') if candidates else "A"
 

@@ -57,7 +57,7 @@ def test_the_edition_holds_what_students_need_and_nothing_of_the_instructors(edi
                             "gradebook", "submitted", "autograded", "feedback", "benchmarks"):
         assert not [f for f in files if instructor_only in f], instructor_only
     pyproject = (edition / "pyproject.toml").read_text()
-    assert 'packages = ["helpers"]' in pyproject and "psutil" not in pyproject
+    assert 'packages = ["helpers", "helpers.checks"]' in pyproject and "psutil" not in pyproject
     assert "pytest" not in pyproject and "[project.optional-dependencies]" not in pyproject
 
 
