@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from grader.jail import Box
+from grader.worker import spawner
 from grader.sandbox import Limits, PidsCgroup, grading_environment, run_limited
 from grader.submissions import read_notebook
 
@@ -70,7 +71,8 @@ def grade_submission(job: Job) -> Graded:
         else:  # the kernel inherits this environment: its home is the box's
             env = grading_environment(box.home)
         outcome = run_limited(command, course, env, job.limits, job.log_path,
-                              writable=box.writable, adopted=job.isolation == "none")
+                              writable=box.writable, adopted=job.isolation == "none",
+                              spawn=spawner() if job.isolation == "bwrap" else None)
         executed, problems = {}, {}
         folder = course / "autograded" / job.student / job.assignment
         for name in job.notebooks:

@@ -7,25 +7,30 @@ every sandbox grades in. The `Plan` it returns is everything the later phases ne
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import psutil
 from nbgrader.api import Gradebook
 
 from grader import gradebook as gradebook_db
 from grader.config import CourseConfig
 from grader.grade_one import ISOLATIONS, Job, remove_folder
 from grader.layout import CourseLayout
-from grader.sandbox import Limits, grading_environment
+from grader.sandbox import Limits, grading_environment, stop_tree
 from grader.submissions import Submission
+from grader.worker import spawner
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +42,20 @@ class GradingError(Exception):
 def nbgrader(root: Path, env: Mapping[str, str], *args: str, timeout: float = 600,
              log_path: Path | None = None) -> subprocess.CompletedProcess:
     """Run an nbgrader command on the course in ``root``; no student code runs in it.
-    Its output is appended to ``log_path`` when one is given."""
+    It is forked by the grading worker (`grader.worker`), which has imported nbgrader
+    already, where the worker runs. Its output (in ``stderr``) is appended to ``log_path``
+    when one is given."""
     command = [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={root}"]
     start = time.monotonic()
-    try:
-        result = subprocess.run(command, cwd=root, env=dict(env), capture_output=True, text=True,
-                                timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
+    spawn = spawner()
+    if spawn is None:
+        try:
+            result = subprocess.run(command, cwd=root, env=dict(env), capture_output=True,
+                                    text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise GradingError(f"nbgrader {args[0]} ran past {timeout:.0f} s") from error
+    else:
+        result = _forked(spawn, command, root, env, timeout)
     log.debug("nbgrader %s %s: %.1f s", args[0], args[1] if len(args) > 1 else "",
               time.monotonic() - start)
     if log_path is not None:
@@ -53,6 +64,22 @@ def nbgrader(root: Path, env: Mapping[str, str], *args: str, timeout: float = 60
             handle.write(f"$ nbgrader {' '.join(args)}\n{result.stdout}{result.stderr}"
                          f"(exit status {result.returncode})\n\n")
     return result
+
+
+def _forked(spawn, command: list[str], root: Path, env: Mapping[str, str],
+            timeout: float) -> subprocess.CompletedProcess:
+    """``command`` as a child of the grading worker; its output is all in ``stderr``."""
+    with tempfile.TemporaryDirectory(prefix="nbgrader-output-") as folder:
+        output = Path(folder) / "output.log"
+        child = spawn(command, root, dict(env), output, resource.RLIM_INFINITY)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired as error:
+            with contextlib.suppress(psutil.Error):
+                stop_tree(psutil.Process(child.pid))
+            raise GradingError(f"nbgrader {command[3]} ran past {timeout:.0f} s") from error
+        text = output.read_text(encoding="utf-8", errors="replace") if output.exists() else ""
+    return subprocess.CompletedProcess(command, code, "", text)
 
 
 @dataclass(frozen=True)
@@ -112,16 +139,18 @@ def prepare(root: Path, assignment: str, limits: Limits, jobs: int = 1,
     try:
         env = grading_environment(work / "nbgrader-home")
         layout.recording_log(assignment).unlink(missing_ok=True)
-        released = nbgrader(layout.root, env, "generate_assignment", assignment, "--force",
-                            log_path=layout.recording_log(assignment))
-        if released.returncode != 0:
-            raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
-        backup = backup_gradebook(config, assignment)
-        set_due_date(config, assignment)
-        return Plan(config, assignment, limits, 1 if isolation == "none" else jobs, isolation,
-                    scheduler, graded_notebooks(config, assignment),
-                    tuple(sorted(path.name for path in layout.release_folder(assignment).iterdir())),
-                    work, env, backup, sandbox_template(layout, assignment, work, env))
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the sandboxes' course, meanwhile
+            template = pool.submit(sandbox_template, layout, assignment, work, env)
+            released = nbgrader(layout.root, env, "generate_assignment", assignment, "--force",
+                                log_path=layout.recording_log(assignment))
+            if released.returncode != 0:
+                raise GradingError(f"generate_assignment failed:\n{released.stderr[-3000:]}")
+            backup = backup_gradebook(config, assignment)
+            set_due_date(config, assignment)
+            return Plan(config, assignment, limits, 1 if isolation == "none" else jobs, isolation,
+                        scheduler, graded_notebooks(config, assignment),
+                        tuple(sorted(path.name for path in layout.release_folder(assignment).iterdir())),
+                        work, env, backup, template.result())
     except BaseException:
         remove_folder(work)
         raise

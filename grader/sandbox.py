@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,16 +214,23 @@ def stop_tree(process: psutil.Process, adopted: bool = False) -> None:
 
 
 def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Limits,
-                log_path: Path, writable: tuple[Path, ...] = (), adopted: bool = False) -> Outcome:
+                log_path: Path, writable: tuple[Path, ...] = (), adopted: bool = False,
+                spawn: Callable | None = None) -> Outcome:
     """Run ``command`` under ``limits``, its output to ``log_path``; ``writable`` are the
-    folders whose size counts against ``limits.disk_bytes``; ``adopted`` as in `stop_tree`."""
+    folders whose size counts against ``limits.disk_bytes``; ``adopted`` as in `stop_tree`.
+    ``spawn(command, cwd, env, log_path, memory_bytes)``, if given, starts the process in
+    place of ``subprocess.Popen`` (`grader.worker.ForkServer.spawn`: the same process,
+    forked from one that has imported nbgrader already)."""
     start = time.monotonic()
     peak, failure, polls = 0, "", 0
     with open(log_path, "ab") as log:
-        child = subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_limit_child(limits.process_bytes))
+        if spawn is not None:
+            child = spawn(command, cwd, env, log_path, limits.process_bytes)
+        else:
+            child = subprocess.Popen(
+                command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_limit_child(limits.process_bytes))
         watched = psutil.Process(child.pid)
         while child.poll() is None:
             memory, tasks = _usage(_tree(watched))

@@ -20,6 +20,7 @@ from grader.layout import CourseLayout
 from grader.late import LatePolicy
 from grader.sandbox import Limits, grading_environment, run_limited
 from grader.submissions import is_student_id, read_notebook, read_submission
+from grader.worker import ForkServer
 
 
 def _notebook_bytes() -> bytes:
@@ -101,6 +102,13 @@ def test_the_snapshot_restores_kept_files_and_reports_the_rest(tmp_path):
     assert snapshot.changes_since() == []
 
 
+@pytest.fixture(params=["started afresh", "forked by the worker"])
+def spawn(request):
+    """How run_limited starts the process: Popen, or grader.worker's fork of a process that
+    has imported nbgrader (what grading in the sandbox uses). The limits must hold for both."""
+    return ForkServer.shared().spawn if request.param == "forked by the worker" else None
+
+
 def limited(tmp_path, code: str, limits: Limits, **options):
     log = tmp_path / "run.log"
     outcome = run_limited([sys.executable, "-c", code], tmp_path, grading_environment(tmp_path / "home"),
@@ -113,10 +121,10 @@ def no_process_left(marker: str) -> bool:
     return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.strip() == ""
 
 
-def test_a_run_past_its_time_limit_is_stopped_with_its_children(tmp_path):
+def test_a_run_past_its_time_limit_is_stopped_with_its_children(tmp_path, spawn):
     sleeper = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
                "'import time; time.sleep(61)']); time.sleep(61)")
-    outcome, _ = limited(tmp_path, sleeper, Limits(seconds=2))
+    outcome, _ = limited(tmp_path, sleeper, Limits(seconds=2), spawn=spawn)
     assert outcome.failure == "ran past the 2 s limit" and outcome.seconds < 15
     assert no_process_left("time.sleep\\(61\\)")
 
@@ -129,28 +137,29 @@ def test_processes_that_keep_re_forking_are_all_stopped(tmp_path):
     assert no_process_left("relay-marker")
 
 
-def test_a_process_over_its_memory_ceiling_gets_memory_error(tmp_path):
+def test_a_process_over_its_memory_ceiling_gets_memory_error(tmp_path, spawn):
     hog = "import numpy\ntry:\n    numpy.ones(2**28)\nexcept MemoryError:\n    print('MemoryError')"
-    outcome, log = limited(tmp_path, hog, Limits(memory_bytes=2**31))
+    outcome, log = limited(tmp_path, hog, Limits(memory_bytes=2**31), spawn=spawn)
     assert outcome.failure == "" and "MemoryError" in log
 
 
-def test_memory_shared_by_forked_workers_counts_once(tmp_path):
+def test_memory_shared_by_forked_workers_counts_once(tmp_path, spawn):
     """Four forked readers of one 600 MiB array: summed RSS ~3 GiB, PSS ~0.6 GiB."""
     sweep = ("import numpy, os, time\nblock = numpy.ones(600 * 2**17)\npids = []\n"
              "for _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
              "        block.sum(); time.sleep(3); os._exit(0)\n    pids.append(pid)\n"
              "for pid in pids:\n    os.waitpid(pid, 0)")
-    outcome, log = limited(tmp_path, sweep, Limits(memory_bytes=int(1.5 * 2**30)))
+    outcome, log = limited(tmp_path, sweep, Limits(memory_bytes=int(1.5 * 2**30)), spawn=spawn)
     assert outcome.failure == "", log
     assert 500 * 2**20 < outcome.peak_memory_bytes < int(1.5 * 2**30)
 
 
-def test_writing_past_the_disk_limit_stops_the_run(tmp_path):
+def test_writing_past_the_disk_limit_stops_the_run(tmp_path, spawn):
     box = tmp_path / "box"
     box.mkdir()
     writer = f"import time\nopen({str(box / 'big')!r}, 'wb').write(b'x' * 30 * 2**20)\ntime.sleep(10)"
-    outcome, _ = limited(tmp_path, writer, Limits(disk_bytes=10 * 2**20), writable=(box,))
+    outcome, _ = limited(tmp_path, writer, Limits(disk_bytes=10 * 2**20), writable=(box,),
+                         spawn=spawn)
     assert outcome.failure == "wrote more than 10 MiB of files"
 
 
@@ -354,3 +363,15 @@ def test_gitignore_and_make_clean_name_what_the_layout_says_the_tools_write():
     makefile = (ROOT / "Makefile").read_text()
     clean = makefile[makefile.index("\nclean:"):].split("\n\n")[0].replace("\\\n", " ").split()
     assert set(layout.regenerated) <= set(clean), set(layout.regenerated) - set(clean)
+
+
+def test_a_forked_child_runs_in_its_own_folder_environment_and_session(tmp_path):
+    code = ("import json, os, sys, tempfile\nprint(json.dumps([os.getcwd(), os.environ['HOME'], "
+            "os.getsid(0) == os.getpid(), tempfile.gettempdir(), sys.argv]))\nsys.exit(3)")
+    log = tmp_path / "run.log"
+    env = grading_environment(tmp_path / "home")
+    outcome = run_limited([sys.executable, "-c", code, "extra"], tmp_path, env, Limits(), log,
+                          spawn=ForkServer.shared().spawn)
+    assert outcome.failure == "the grading process ended with exit status 3"
+    assert json.loads(log.read_text()) == [str(tmp_path), str(tmp_path / "home"), True,
+                                           str(tmp_path / "home" / "tmp"), ["-c", "extra"]]
