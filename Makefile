@@ -4,11 +4,12 @@ include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (sh
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
 
-.PHONY: help lab test release execute validate grade report export bench clean student-edition import
+.PHONY: help lab test check smoke release execute validate grade report export bench clean student-edition import
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
 	@echo "make test       run every test: helpers, release checks, nbgrader, nbval"
+	@echo "make check      the quick tier (minutes): helpers, grader units, release checks"
 	@echo "make execute    re-execute solutions/ in place (after editing a notebook)"
 	@echo "make release    regenerate course/ from solutions/"
 	@echo "make validate   check that solutions pass and blank releases fail"
@@ -46,11 +47,26 @@ lab: $(STAMP)
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 # Two pytest workers: much of the suite waits on kernels, nbgrader and servers, one core at a
-# time. Each module (and each notebook nbval runs) stays on one worker, so its fixtures and
-# its kernel are made once. TEST_WORKERS=0: one process.
+# time. Each work unit (a module, or a week of the answer banks: conftest.py) stays on one
+# worker, so its fixtures and its kernel are made once; the longest start first.
+# TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+
+# The quick tier, for working on the course (a few minutes): helpers and their doctests, the
+# grader's units, the release checks and the similarity measure; no notebook, grading run,
+# server or browser.
+CHECK_TESTS := helpers grader tests/test_checks.py tests/test_data.py tests/test_plots.py \
+  tests/test_repro.py tests/test_helpers_docs.py tests/test_grader_units.py tests/test_release.py \
+  tests/test_similarity.py
+check: $(STAMP)
+	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(CHECK_TESTS)
+
+# The smoke tier CI runs on Python 3.12 and 3.13 (make smoke PYTHON=python3.12 VENV=.venv-3.12):
+# week 1's notebooks under nbval, and a week 1 class of three graded in the sandbox.
+smoke: $(STAMP)
+	pytest solutions/week1_sequential tests/test_week1_class.py
 
 execute: $(STAMP)
 	jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
@@ -108,5 +124,5 @@ bench: $(STAMP)
 	python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) gradebook.db autograded feedback reports grading-logs grades.csv grades-*.csv \
+	rm -rf $(VENV) .venv-* gradebook.db autograded feedback reports grading-logs grades.csv grades-*.csv \
 	  grading-summary-*.csv student-edition

@@ -15,13 +15,14 @@ from grader.plan import Plan, nbgrader
 from grader.report import write_assignment_report
 
 
-def feedback_and_grades(plan: Plan) -> list[str]:
-    """Feedback for every graded student and grades.csv; return what went wrong."""
+def feedback_and_grades(plan: Plan, lines: tuple[Line, ...]) -> list[str]:
+    """Feedback for every graded student (if any was) and grades.csv; return what went wrong."""
     problems = []
-    feedback = nbgrader(plan.layout.root, plan.env, "generate_feedback", plan.assignment,
-                        "--force", *plan.notebook_option(), log_path=plan.recording_log)
-    if feedback.returncode != 0:
-        problems.append(f"generate_feedback reported errors:\n{feedback.stderr[-2000:]}")
+    if any(line.score is not None for line in lines):
+        feedback = nbgrader(plan.layout.root, plan.env, "generate_feedback", plan.assignment,
+                            "--force", *plan.notebook_option(), log_path=plan.recording_log)
+        if feedback.returncode != 0:
+            problems.append(f"generate_feedback reported errors:\n{feedback.stderr[-2000:]}")
     export = nbgrader(plan.layout.root, plan.env, "export", log_path=plan.recording_log)
     if export.returncode != 0:
         problems.append(f"export failed:\n{export.stderr[-2000:]}")

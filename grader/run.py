@@ -79,7 +79,7 @@ def grade_class(plan: Plan, students: list[str] | None = None) -> Run:
         log.debug("graded %d submissions", len(outcomes))
         recorded = record(plan, outcomes, snapshot)
     log.debug("recorded")
-    problems = recorded.problems + tuple(publish.feedback_and_grades(plan))
+    problems = recorded.problems + tuple(publish.feedback_and_grades(plan, recorded.lines))
     return Run(recorded.lines, problems, stopped)
 
 

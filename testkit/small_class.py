@@ -20,8 +20,9 @@ LIMITS = ["--timeout", "400", "--cell-timeout", "60", "--memory", "3"]
 STUDENTS = ["blank", "partial", "solution"]
 
 
-def write_class(course: Path, week: str = WEEK) -> None:
-    """Submissions of ``week`` from solution, partial (first answer only) and blank."""
+def write_class(course: Path, week: str = WEEK) -> str:
+    """Submissions of ``week`` from solution, partial (first answer only) and blank; return
+    the grade id of the partial submission's one answer."""
     solution = read_notebook(ROOT / "solutions" / week / "assignment.ipynb")
     first = next(grade_id(cell) for cell in solution.cells
                  if cell.metadata.get("nbgrader", {}).get("solution"))
@@ -31,6 +32,7 @@ def write_class(course: Path, week: str = WEEK) -> None:
         folder = course / "submitted" / student / week
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / "assignment.ipynb")
+    return first
 
 
 def grader_command(course: Path, week: str = WEEK, *extra: str) -> list[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -60,16 +62,31 @@ def own_postgres(postgres_server):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def session_folder(tmp_path_factory) -> Path:
+    """A folder of this test session that every pytest-xdist worker sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def sqlite_class(tmp_path_factory, bwrap) -> tuple[Path, dict[str, dict[str, float]]]:
-    """The small class graded by the local pool into SQLite: its course and its grades."""
-    course = make_course_copy(tmp_path_factory.mktemp("sqlite-class"), [small_class.WEEK])
-    small_class.write_class(course)
-    result = small_class.grade(course)
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = small_class.scores(course)
-    small_class.check_spread(found)
-    return course, found
+    """The small class graded by the local pool into SQLite: its course and its grades.
+    Graded once per session: the first worker to need it grades it, the others wait for it
+    and read it (only test_class_report.py reads the course; the others take the grades)."""
+    folder = session_folder(tmp_path_factory) / "sqlite-class"
+    folder.mkdir(exist_ok=True)
+    grades = folder / "grades.json"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not grades.exists():
+            course = make_course_copy(folder / "course", [small_class.WEEK])
+            small_class.write_class(course)
+            result = small_class.grade(course)
+            assert result.returncode == 0, result.stderr[-3000:]
+            found = small_class.scores(course)
+            small_class.check_spread(found)
+            grades.write_text(json.dumps(found))
+    return folder / "course", json.loads(grades.read_text())
 
 
 @pytest.fixture(scope="session")

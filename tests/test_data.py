@@ -49,3 +49,11 @@ def test_bundled_sets_split_into_train_and_test(loader, shape, dtype):
     assert x_train.shape[1:] == x_test.shape[1:] == shape
     assert x_train.dtype == dtype and len(x_train) == len(y_train)
     assert len(x_test) == len(y_test) and len(x_test) > 0
+
+
+def test_mnist_sample_arrays_are_the_callers_own():
+    (x_train, y_train), _ = data.load_mnist_sample(seed=5)
+    x_train[:] = 0
+    y_train[:] = -1
+    (again, labels), _ = data.load_mnist_sample(seed=5)
+    assert again.max() == 255 and labels.min() == 0

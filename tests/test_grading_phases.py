@@ -5,6 +5,8 @@ recording replays notebooks executed beforehand (the solution as committed)."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -147,3 +149,11 @@ def test_recording_replays_outcomes_into_the_gradebook_and_the_summary(plan):
     assert f"{WEEK}: 1 graded, 2 failed, in 70 s." in table
     assert f"{points:g} / {points:g}" in table
     assert "$ nbgrader autograde" in plan.recording_log.read_text()
+
+
+def test_a_run_with_nothing_submitted_says_so_and_succeeds(tmp_path):
+    course = make_course_copy(tmp_path, [WEEK])
+    result = subprocess.run([sys.executable, "-m", "grader", WEEK, "--root", str(course)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{WEEK}: 0 graded, 0 failed" in result.stdout and result.stderr == ""

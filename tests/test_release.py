@@ -43,6 +43,18 @@ def test_course_matches_a_fresh_release(week, regenerated):
             read_notebook(path)), f"course/{week}/{path.name} is stale: run `make release`"
 
 
+TUTORIALS = [path for path in SOURCES if path.name != "assignment.ipynb"]
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=_ids(TUTORIALS))
+def test_a_released_tutorial_runs_the_code_nbval_runs_in_solutions(path):
+    """Students' tutorials are the solutions' cell for cell: nbval's run of solutions/ is a
+    run of what students get (the student edition's own check runs one week's tutorial)."""
+    released = read_notebook(ROOT / "course" / path.parent.name / path.name)
+    assert [(c.cell_type, c.source) for c in released.cells] == [
+        (c.cell_type, c.source) for c in read_notebook(path).cells]
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "course").glob("week*/*.ipynb")), ids=str)
 def test_course_holds_no_solutions_hidden_tests_or_outputs(path):
     notebook = read_notebook(path)
