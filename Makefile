@@ -47,12 +47,11 @@ lab: $(STAMP)
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 # Two pytest workers: much of the suite waits on kernels, nbgrader and servers, one core at a
-# time. Each work unit (a module, or a week of the answer banks: conftest.py) stays on one
-# worker, so its fixtures and its kernel are made once; the longest start first.
-# TEST_WORKERS=0: one process.
+# time. Each module (and each notebook nbval runs) stays on one worker, so its fixtures and
+# its kernel are made once. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # The quick tier, for working on the course (a few minutes): helpers and their doctests, the
 # grader's units, the release checks and the similarity measure; no notebook, grading run,
@@ -61,7 +60,7 @@ CHECK_TESTS := helpers grader tests/test_checks.py tests/test_data.py tests/test
   tests/test_repro.py tests/test_helpers_docs.py tests/test_grader_units.py tests/test_release.py \
   tests/test_similarity.py
 check: $(STAMP)
-	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup) $(CHECK_TESTS)
+	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(CHECK_TESTS)
 
 # The smoke tier CI runs on Python 3.12 and 3.13 (make smoke PYTHON=python3.12 VENV=.venv-3.12):
 # week 1's notebooks under nbval, and a week 1 class of three graded in the sandbox.

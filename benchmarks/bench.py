@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -37,6 +38,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from grader.jail import Box, SandboxedKernelManager, bwrap_command
+from grader.worker import ForkServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # testkit, beside benchmarks/
 from testkit.course import (LAYOUT, ROOT, answered, grade_id, make_course_copy,  # noqa: E402
@@ -126,17 +128,19 @@ class ClassNotAsBuilt(RuntimeError):
     """The class did not score as it was written: its timings would mean nothing."""
 
 
-def grade_class(size: int, jobs: int, students: int | None = None) -> dict:
+def grade_class(size: int, jobs: int, students: int | None = None, worker: bool = True) -> dict:
     """Grade a synthetic class of ``size`` (the first ``students`` of it, if given) with
     ``--jobs jobs``: minutes, median seconds a student, scores. Raise `ClassNotAsBuilt`
-    unless every student scored as written."""
+    unless every student scored as written. ``worker=False`` starts every grading process
+    afresh (``GRADER_WORKER=0``), as before the grading worker."""
     with tempfile.TemporaryDirectory() as folder:
         course = make_course_copy(Path(folder), [WEEK])
         expected = synthetic_class(course, size)
         only = [f"--student={name}" for name in sorted(expected)[:students]] if students else []
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "grader", WEEK, "--root", str(course),
-                        "--jobs", str(jobs), *only], check=True, capture_output=True)
+                        "--jobs", str(jobs), *only], check=True, capture_output=True,
+                       env=dict(os.environ, GRADER_WORKER="1" if worker else "0"))
         minutes = (time.perf_counter() - start) / 60
         with open(course / f"grading-summary-{WEEK}.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -152,8 +156,9 @@ def grade_class(size: int, jobs: int, students: int | None = None) -> dict:
             "scores": scores, "rows": rows}
 
 
-def time_parts() -> dict[str, float]:
-    """Seconds of what every sandboxed submission pays before its own cells run."""
+def time_parts() -> tuple[dict[str, float], float]:
+    """Seconds of what every sandboxed submission pays before its own cells run, and what
+    starting nbgrader afresh costs instead of the worker's fork."""
     parts = {}
     with tempfile.TemporaryDirectory() as folder:
         box = Box(Path(folder) / "box").create()
@@ -162,7 +167,12 @@ def time_parts() -> dict[str, float]:
         parts["sandbox start (bwrap)"] = time.perf_counter() - start
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import nbgrader.apps.autogradeapp"], check=True)
-        parts["nbgrader start-up (imports)"] = time.perf_counter() - start
+        afresh = time.perf_counter() - start
+        server = ForkServer.shared()  # started beforehand, once per grading run
+        start = time.perf_counter()
+        server.spawn([sys.executable, "-c", "pass"], Path(folder), dict(os.environ),
+                     Path(folder) / "fork.log", 2**32).wait(60)
+        parts["grading process forked by the worker"] = time.perf_counter() - start
         config = Config()
         config.SandboxedKernelManager.box = str(box.folder)
         source = ["pass", FLOOR_SOURCE]
@@ -177,40 +187,46 @@ def time_parts() -> dict[str, float]:
             start = time.perf_counter()
             client.execute_cell(node.cells[1], 1)
             parts["import tensorflow"] = time.perf_counter() - start
-    return parts
+    return parts, afresh
 
 
 def report_class(size: int, compared: int = 12) -> None:
     """Grade the class at --jobs 2 and its first ``compared`` students again at --jobs 1."""
     print(f"\nA synthetic class of {size} week 1 submissions (make grade), on this machine:")
     try:
-        runs = {2: grade_class(size, 2), 1: grade_class(size, 1, students=compared)}
+        runs = {"2": grade_class(size, 2), "1": grade_class(size, 1, students=compared),
+                "1, afresh": grade_class(size, 1, students=compared, worker=False)}
     except ClassNotAsBuilt as error:
         print(f"NOT TIMED: {error}")
         raise SystemExit(1) from None
-    same = all(runs[2]["scores"][student] == score for student, score in runs[1]["scores"].items())
-    print(f"{'jobs':>4} {'students':>8} {'minutes':>8} {'median s/student':>17}")
-    for jobs, run in sorted(runs.items()):
-        print(f"{jobs:>4} {len(run['scores']):>8} {run['minutes']:8.1f} {run['median']:17.1f}")
-    print(f"every student scored as written; grades of the first {compared} at --jobs 1 and "
-          f"--jobs 2: {'identical' if same else 'DIFFERENT'}")
-    by_kind: dict[str, list[float]] = {}
-    for row in runs[2]["rows"]:
-        by_kind.setdefault(row["student"].split("-")[1], []).append(float(row["seconds"]))
-    print("median seconds in the sandbox, by kind: " + ", ".join(
-        f"{kind} {statistics.median(seconds):.1f}" for kind, seconds in sorted(by_kind.items())))
-    one_at_a_time = runs[1]
-    fixed = one_at_a_time["minutes"] * 60 - sum(float(row["seconds"]) for row in one_at_a_time["rows"])
-    print(f"a run's fixed work (at --jobs 1, the run's time less its submissions'): {fixed:.1f} s "
-          "(target 20)")
+    same = all(runs["2"]["scores"][student] == score for run in ("1", "1, afresh")
+               for student, score in runs[run]["scores"].items())
+    print(f"{'jobs':>9} {'students':>8} {'minutes':>8} {'median s/student':>17} {'fixed s':>8}")
+    for jobs, run in runs.items():
+        fixed = run["minutes"] * 60 - sum(float(row["seconds"]) for row in run["rows"])
+        shown = f"{fixed:8.1f}" if not jobs.startswith("2") else f"{'':8}"
+        print(f"{jobs:>9} {len(run['scores']):>8} {run['minutes']:8.1f} {run['median']:17.1f} {shown}")
+    print(f"every student scored as written; grades of the first {compared} at --jobs 1 (with the "
+          f"grading worker, and afresh) and at --jobs 2: {'identical' if same else 'DIFFERENT'}")
+    print("fixed s: a run's time less its submissions' (at --jobs 1; target 20); \"afresh\": "
+          "each grading process started afresh (GRADER_WORKER=0), as before the grading worker")
+    for name, run in (("with the worker, --jobs 2", runs["2"]), ("afresh, --jobs 1", runs["1, afresh"]),
+                      ("with the worker, --jobs 1", runs["1"])):
+        by_kind: dict[str, list[float]] = {}
+        for row in run["rows"]:
+            by_kind.setdefault(row["student"].split("-")[1], []).append(float(row["seconds"]))
+        print(f"median seconds in the sandbox by kind, {name}: " + ", ".join(
+            f"{kind} {statistics.median(seconds):.1f}" for kind, seconds in sorted(by_kind.items())))
     if size != 100:
         print(f"(a class of {size}, not 100: the 100-student target is 10 minutes at --jobs 2)")
-    parts = time_parts()
+    parts, afresh = time_parts()
     print("\nWhere one submission's time goes (seconds):")
     for name, seconds in parts.items():
-        print(f"  {name:32} {seconds:6.1f}")
-    print(f"  {'its own cells, nbgrader scoring':32} {runs[1]['median'] - sum(parts.values()):6.1f}"
-          " (median at --jobs 1, less the above)")
+        print(f"  {name:36} {seconds:6.1f}")
+    print(f"  {'(started afresh: nbgrader imports)':36} {afresh:6.1f}")
+    print(f"  {'its own cells, nbgrader scoring':36} {runs['1']['median'] - sum(parts.values()):6.1f}"
+          " (median at --jobs 1 with the worker, less the above; started afresh, nbgrader's "
+          "start-up is paid again)")
 
 
 NOTEBOOK_TARGET, COURSE_TARGET = 45, 300  # seconds, on a quiet 2-core machine

@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook
 from grader import gradebook as gradebook_db
 from grader.config import CourseConfig
 from grader.grade_one import ISOLATIONS, Job, remove_folder
-from grader.layout import CourseLayout
+from grader.layout import CONFIG_FILE, CourseLayout
 from grader.sandbox import Limits, grading_environment, stop_tree
 from grader.submissions import Submission
 from grader.worker import spawner
@@ -185,7 +185,7 @@ def sandbox_template(layout: CourseLayout, assignment: str, work: Path,
     """Files of a course holding only ``assignment``: config, source, gradebook, release."""
     template = work / "template"
     template.mkdir()
-    shutil.copy(layout.root / "nbgrader_config.py", template)
+    shutil.copy(layout.root / CONFIG_FILE, template)
     shutil.copytree(layout.root / layout.source / assignment, template / layout.source / assignment)
     result = nbgrader(template, env, "generate_assignment", assignment, "--force",
                       "--CourseDirectory.db_url=sqlite:///gradebook.db")
