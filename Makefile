@@ -48,10 +48,12 @@ lab: $(STAMP)
 
 # Two pytest workers: much of the suite waits on kernels, nbgrader and servers, one core at a
 # time. Each module (and each notebook nbval runs) stays on one worker, so its fixtures and
-# its kernel are made once. TEST_WORKERS=0: one process.
+# its kernel are made once; modules go out longest first (conftest.py). TEST_WORKERS=0: one
+# process.
 TEST_WORKERS ?= 2
+PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 test: $(STAMP)
-	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	pytest $(PARALLEL)
 
 # The quick tier, for working on the course (a few minutes): helpers and their doctests, the
 # grader's units, the release checks and the similarity measure; no notebook, grading run,
@@ -60,7 +62,7 @@ CHECK_TESTS := helpers grader tests/test_checks.py tests/test_data.py tests/test
   tests/test_repro.py tests/test_helpers_docs.py tests/test_grader_units.py tests/test_release.py \
   tests/test_similarity.py
 check: $(STAMP)
-	pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) $(CHECK_TESTS)
+	pytest $(PARALLEL) $(CHECK_TESTS)
 
 # The smoke tier CI runs on Python 3.12 and 3.13 (make smoke PYTHON=python3.12 VENV=.venv-3.12):
 # week 1's notebooks under nbval, and a week 1 class of three graded in the sandbox.

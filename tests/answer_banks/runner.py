@@ -1,4 +1,4 @@
-"""Every exercise's answer bank against its real test cell (visible and hidden tests).
+"""Running a week's answer bank against its real test cells (visible and hidden tests).
 
 For each week one kernel runs the assignment's Setup, then, exercise by exercise, each
 banked answer in place of the solution cell, the cells between it and its test cell, and
@@ -6,6 +6,9 @@ the test cell with its hidden tests. A correct answer must pass the test cell; a
 must make it fail. After an exercise's answers the reference solution runs again (and must
 pass), so the next exercise builds on the notebook's own state. Scoring through nbgrader
 itself is proven by test_grading.py and test_hostile_grading.py.
+
+Each week has its own test module (tests/test_answer_bank_week1.py ...), made by
+``bank_tests``, so that the pytest workers share the weeks.
 """
 
 from __future__ import annotations
@@ -21,10 +24,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from answer_banks import Exercise
-from testkit.course import ROOT, WEEKS, grade_id
+from testkit.course import ROOT, grade_id
 
-BANKS = {week: importlib.import_module(f"answer_banks.{week.split('_')[0]}").EXERCISES
-         for week in WEEKS}
 HIDDEN_MARKERS = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS\s*$", re.MULTILINE)
 CELL_TIMEOUT = 900  # seconds; generous, since a loaded machine is slow
 
@@ -117,7 +118,7 @@ def run_answer(kernel: Kernel, plan: Plan, name: str, exercise: Exercise, source
 
 def run_bank(week: str, folder: Path) -> dict[tuple[str, str, str], Outcome]:
     """Run every answer of ``week``'s bank in one kernel; key: (exercise, kind, label)."""
-    plan, bank = read_plan(week), BANKS[week]
+    plan, bank = read_plan(week), bank_of(week)
     kernel, results = Kernel(folder), {}
     try:
         for cell in plan.setup:
@@ -140,43 +141,42 @@ def run_bank(week: str, folder: Path) -> dict[tuple[str, str, str], Outcome]:
     return results
 
 
-_RESULTS: dict[str, dict] = {}
+def bank_of(week: str) -> dict[str, Exercise]:
+    return importlib.import_module(f"answer_banks.{week.split('_')[0]}").EXERCISES
 
 
-@pytest.fixture
-def bank_results(tmp_path_factory):
-    def results_for(week: str) -> dict:
-        if week not in _RESULTS:
-            _RESULTS[week] = run_bank(week, tmp_path_factory.mktemp(f"bank-{week}"))
-        return _RESULTS[week]
-    return results_for
+def bank_tests(week: str):
+    """The fixture and tests of ``week``'s bank, for its module to bind under these names;
+    the answers run once per module, in one kernel."""
+    bank = bank_of(week)
 
+    @pytest.fixture(scope="module")
+    def outcomes(tmp_path_factory):
+        return run_bank(week, tmp_path_factory.mktemp(f"bank-{week}"))
 
-def _cases(kind: str) -> list:
-    return [pytest.param(week, name, label, id=f"{name}-{label}")
-            for week, bank in BANKS.items() for name, exercise in bank.items()
-            for label in getattr(exercise, kind)]
+    def cases(kind: str) -> list:
+        return [pytest.param(name, label, id=f"{name}-{label}")
+                for name, exercise in bank.items() for label in getattr(exercise, kind)]
 
+    def test_every_exercise_has_a_full_bank():
+        plan = read_plan(week)
+        assert sorted(bank) == sorted(plan.solutions), "bank and notebook name different exercises"
+        assert sorted(plan.tests) == sorted(plan.solutions), "an exercise has no test cell"
+        thin = {name: (len(e.correct), len(e.wrong)) for name, e in bank.items()
+                if len(e.correct) < 2 or len(e.wrong) < 3}
+        assert not thin, f"want at least 2 correct and 3 wrong answers each, got {thin}"
 
-@pytest.mark.parametrize("week", WEEKS)
-def test_every_exercise_has_a_full_bank(week):
-    plan = read_plan(week)
-    assert sorted(BANKS[week]) == sorted(plan.solutions), "bank and notebook name different exercises"
-    assert sorted(plan.tests) == sorted(plan.solutions), "an exercise has no test cell"
-    thin = {name: (len(e.correct), len(e.wrong)) for name, e in BANKS[week].items()
-            if len(e.correct) < 2 or len(e.wrong) < 3}
-    assert not thin, f"want at least 2 correct and 3 wrong answers each, got {thin}"
+    @pytest.mark.parametrize("exercise, label", cases("correct"))
+    def test_correct_answer_gets_full_points(outcomes, exercise, label):
+        outcome = outcomes[exercise, "correct", label]
+        assert not outcome.answer_error, f"the banked answer itself fails: {outcome.answer_error}"
+        assert not outcome.test_error, f"a correct answer loses points: {outcome.test_error}"
 
+    @pytest.mark.parametrize("exercise, label", cases("wrong"))
+    def test_wrong_answer_loses_points(outcomes, exercise, label):
+        outcome = outcomes[exercise, "wrong", label]
+        assert not outcome.answer_error, f"the banked answer itself fails: {outcome.answer_error}"
+        assert outcome.test_error, "a wrong answer earns full points"
 
-@pytest.mark.parametrize("week, exercise, label", _cases("correct"))
-def test_correct_answer_gets_full_points(bank_results, week, exercise, label):
-    outcome = bank_results(week)[exercise, "correct", label]
-    assert not outcome.answer_error, f"the banked answer itself fails: {outcome.answer_error}"
-    assert not outcome.test_error, f"a correct answer loses points: {outcome.test_error}"
-
-
-@pytest.mark.parametrize("week, exercise, label", _cases("wrong"))
-def test_wrong_answer_loses_points(bank_results, week, exercise, label):
-    outcome = bank_results(week)[exercise, "wrong", label]
-    assert not outcome.answer_error, f"the banked answer itself fails: {outcome.answer_error}"
-    assert outcome.test_error, "a wrong answer earns full points"
+    return (outcomes, test_every_exercise_has_a_full_bank, test_correct_answer_gets_full_points,
+            test_wrong_answer_loses_points)
