@@ -46,11 +46,11 @@ lab: $(STAMP)
 	cd "$(LAB_ROOT)" && jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/course \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
-# Two pytest workers: much of the suite waits on kernels, nbgrader and servers, one core at a
-# time. Each module (and each notebook nbval runs) stays on one worker, so its fixtures and
-# its kernel are made once; modules go out longest first (conftest.py). TEST_WORKERS=0: one
-# process.
-TEST_WORKERS ?= 2
+# Four pytest workers, on 2 cores too: with two, the machine was idle half the time (the
+# suite waits on kernels, servers, pip and timeouts); with four it is busy throughout. Each
+# module (and each notebook nbval runs) stays on one worker, so its fixtures and its kernel
+# are made once; modules go out longest first (conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 test: $(STAMP)
 	pytest $(PARALLEL)

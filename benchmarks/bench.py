@@ -190,15 +190,31 @@ def time_parts() -> tuple[dict[str, float], float]:
     return parts, afresh
 
 
+def median_by_kind(name: str, run: dict) -> None:
+    by_kind: dict[str, list[float]] = {}
+    for row in run["rows"]:
+        by_kind.setdefault(row["student"].split("-")[1], []).append(float(row["seconds"]))
+    print(f"median seconds in the sandbox by kind, {name}: " + ", ".join(
+        f"{kind} {statistics.median(seconds):.1f}" for kind, seconds in sorted(by_kind.items())))
+
+
 def report_class(size: int, compared: int = 12) -> None:
-    """Grade the class at --jobs 2 and its first ``compared`` students again at --jobs 1."""
+    """Grade the class at --jobs 2 and its first ``compared`` students again at --jobs 1
+    (with the grading worker, and afresh); ``compared=0``: the --jobs 2 run alone."""
     print(f"\nA synthetic class of {size} week 1 submissions (make grade), on this machine:")
     try:
-        runs = {"2": grade_class(size, 2), "1": grade_class(size, 1, students=compared),
-                "1, afresh": grade_class(size, 1, students=compared, worker=False)}
+        runs = {"2": grade_class(size, 2)}
+        if compared:
+            runs["1"] = grade_class(size, 1, students=compared)
+            runs["1, afresh"] = grade_class(size, 1, students=compared, worker=False)
     except ClassNotAsBuilt as error:
         print(f"NOT TIMED: {error}")
         raise SystemExit(1) from None
+    median_by_kind("with the worker, --jobs 2", runs["2"])
+    if not compared:
+        print(f"jobs 2: {size} students in {runs['2']['minutes']:.1f} minutes, median "
+              f"{runs['2']['median']:.1f} s a student; every student scored as written")
+        return
     same = all(runs["2"]["scores"][student] == score for run in ("1", "1, afresh")
                for student, score in runs[run]["scores"].items())
     print(f"{'jobs':>9} {'students':>8} {'minutes':>8} {'median s/student':>17} {'fixed s':>8}")
@@ -210,13 +226,8 @@ def report_class(size: int, compared: int = 12) -> None:
           f"grading worker, and afresh) and at --jobs 2: {'identical' if same else 'DIFFERENT'}")
     print("fixed s: a run's time less its submissions' (at --jobs 1; target 20); \"afresh\": "
           "each grading process started afresh (GRADER_WORKER=0), as before the grading worker")
-    for name, run in (("with the worker, --jobs 2", runs["2"]), ("afresh, --jobs 1", runs["1, afresh"]),
-                      ("with the worker, --jobs 1", runs["1"])):
-        by_kind: dict[str, list[float]] = {}
-        for row in run["rows"]:
-            by_kind.setdefault(row["student"].split("-")[1], []).append(float(row["seconds"]))
-        print(f"median seconds in the sandbox by kind, {name}: " + ", ".join(
-            f"{kind} {statistics.median(seconds):.1f}" for kind, seconds in sorted(by_kind.items())))
+    median_by_kind("afresh, --jobs 1", runs["1, afresh"])
+    median_by_kind("with the worker, --jobs 1", runs["1"])
     if size != 100:
         print(f"(a class of {size}, not 100: the 100-student target is 10 minutes at --jobs 2)")
     parts, afresh = time_parts()
@@ -265,6 +276,8 @@ def main() -> None:
     parser.add_argument("--install", action="store_true", help="also time a fresh install")
     parser.add_argument("--class-size", type=int, default=100, help="students in the synthetic class")
     parser.add_argument("--class-only", action="store_true", help="time only the class grading")
+    parser.add_argument("--compared", type=int, default=12,
+                        help="students of the class graded again at --jobs 1 (0: none)")
     parser.add_argument("--notebooks-only", action="store_true", help="time only the notebooks")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -272,7 +285,7 @@ def main() -> None:
         execute_here(args.one)
         return
     if args.class_only:
-        report_class(args.class_size)
+        report_class(args.class_size, args.compared)
         return
 
     time_notebooks()
@@ -283,7 +296,7 @@ def main() -> None:
         sandbox, total = time_grading(week)
         print(f"grade one submission of {week:26} {sandbox:8.1f} s in its sandbox, "
               f"{total:.1f} s for the run (target 30 s)")
-    report_class(args.class_size)
+    report_class(args.class_size, args.compared)
     if args.install:
         print(f"fresh install into an empty venv{'':14} {time_install():8.1f} s (target 180 s)")
 
