@@ -8,17 +8,18 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 # make test hands whole modules (and notebooks) to its workers in collection order
 # (--dist loadfile --no-loadscope-reorder): the longest go first, so that none starts last
-# and keeps one worker busy alone at the end. Measured with `make test` and --durations;
-# modules not named keep pytest's order, after these.
+# and keeps one worker busy alone at the end. Ordered by each module's summed test time in
+# `make test` (four workers, 2026-12-03); modules not named keep pytest's order, after these.
 LONGEST_FIRST = [
-    "tests/test_hostile_grading.py", "tests/test_student_edition.py",
-    "tests/test_postgres_gradebook.py", "tests/test_answer_bank_week6.py",
-    "tests/test_answer_bank_week2.py", "tests/test_grading.py", "tests/test_answer_bank_week3.py",
-    "tests/test_peeking_grading.py", "tests/test_classroom_exchange.py",
-    "tests/test_capstone_grading.py", "tests/test_class_report.py",
-    "tests/test_install_matrix.py", "tests/test_lms_import.py", "tests/test_answer_bank_week4.py",
-    "tests/test_answer_bank_week1.py", "tests/test_browser.py", "tests/test_cluster_grading.py",
-    "tests/test_week1_class.py", "solutions/week2_validation/tutorial_1_regularisation.ipynb",
+    "tests/test_hostile_grading.py", "tests/test_postgres_gradebook.py",
+    "tests/test_student_edition.py", "tests/test_grading.py", "tests/test_classroom_exchange.py",
+    "tests/test_peeking_grading.py", "tests/test_answer_bank_week2.py",
+    "tests/test_answer_bank_week6.py", "tests/test_browser.py", "tests/test_cluster_grading.py",
+    "tests/test_answer_bank_week1.py", "tests/test_capstone_grading.py",
+    "tests/test_lms_import.py", "tests/test_answer_bank_week4.py",
+    "tests/test_answer_bank_week3.py", "tests/test_week1_class.py",
+    "tests/test_install_matrix.py", "tests/test_class_report.py",
+    "solutions/week2_validation/tutorial_1_regularisation.ipynb",
 ]
 
 

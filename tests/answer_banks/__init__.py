@@ -1,5 +1,6 @@
 """Answer banks: for each graded exercise, correct answers that must earn full points and
-plausible wrong answers that must lose them. ``tests/test_answer_bank_week1.py`` ... run them (``runner.py``).
+plausible wrong answers that must lose them. ``tests/test_answer_bank_week1.py`` ... run them
+(with ``runner.py``).
 
 Each week's module (``week1.py`` ...) holds ``EXERCISES``, keyed by the grade id of the
 exercise's solution cell in ``solutions/<week>/assignment.ipynb``. An answer replaces that
