@@ -60,7 +60,7 @@ test: $(STAMP)
 # server or browser.
 CHECK_TESTS := helpers grader tests/test_checks.py tests/test_data.py tests/test_plots.py \
   tests/test_repro.py tests/test_helpers_docs.py tests/test_grader_units.py tests/test_release.py \
-  tests/test_similarity.py
+  tests/test_similarity.py tests/test_notebook_text.py
 check: $(STAMP)
 	pytest $(PARALLEL) $(CHECK_TESTS)
 

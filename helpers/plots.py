@@ -155,7 +155,7 @@ def plot_weight_histograms(model: Any, *, bins: int = 50, ax: plt.Axes | None = 
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="hidden")])
     >>> ax = plot_weight_histograms(model)
     >>> ax.get_legend().get_texts()[0].get_text()

@@ -43,7 +43,7 @@ def build_base_network() -> Any:
     >>> [layer.name for layer in model.layers][-2:], model.count_params()
     (['features', 'predictions'], 56581)
     """
-    from tensorflow import keras
+    import keras
 
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
@@ -103,7 +103,7 @@ def save_base_network(model: Any, accuracy: float, path: Path = ASSET_PATH) -> N
     path : pathlib.Path, default ASSET_PATH
         Where the ``.keras`` file goes; the metadata goes to the same name with ``.json``.
     """
-    from tensorflow import keras
+    import keras
 
     plain = keras.models.clone_model(model)
     plain.set_weights(model.get_weights())
@@ -134,7 +134,7 @@ def load_base_network() -> Any:
     >>> model.name, model.output_shape
     ('digits_0_4_base', (None, 5))
     """
-    from tensorflow import keras
+    import keras
 
     if not ASSET_PATH.exists():
         raise FileNotFoundError(
@@ -173,7 +173,7 @@ def load_imagenet_extractor(*, input_shape: tuple[int, int, int] = (224, 224, 3)
     WeightsUnavailable
         If the weights can be neither downloaded nor read from the cache; the message says why.
     """
-    from tensorflow import keras
+    import keras
 
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)

@@ -29,8 +29,9 @@ def set_seed(seed: int = 0, *, deterministic: bool = True) -> None:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"expected a non-negative integer seed, got {seed!r}")
-    import tensorflow as tf  # imported here so that `import helpers` stays light
+    import keras  # imported here so that `import helpers` stays light
+    import tensorflow as tf
 
-    tf.keras.utils.set_random_seed(seed)  # seeds random, numpy and tensorflow
+    keras.utils.set_random_seed(seed)  # seeds random, numpy and the backend
     if deterministic:
         tf.config.experimental.enable_op_determinism()

@@ -1,10 +1,11 @@
 """helpers.checks: pass on right answers, fail with want/got messages on wrong ones."""
 
+import functools
 import re
 
+import keras
 import numpy as np
 import pytest
-from tensorflow import keras
 
 from helpers import checks
 
@@ -134,6 +135,15 @@ def test_equal_check_ignores_notebook_types_that_claim_equality():
         checks.check_equal(AlwaysEqual(), {"a": 1})
 
 
+def test_that_check_reads_a_plain_bool_and_shows_the_sentence_it_was_given():
+    checks.check_that(np.int64(3) < 4, "never shown")
+    message = "build_cnn() has 250,000 parameters; keep it under 200,000."
+    with pytest.raises(AssertionError, match=f"^{re.escape(message)}$"):
+        checks.check_that(250_000 < 200_000, message)
+    with pytest.raises(AssertionError, match="the condition checked: want True or False, got a list, a type from builtins"):
+        checks.check_that([0], message)
+
+
 def _peeking_types(calls: list[str]) -> dict[str, type]:
     """Answer types whose methods would read the test that checks them; each call is noted."""
     def peek(name, result):
@@ -163,12 +173,14 @@ def test_checks_run_no_code_of_an_answer_s_own_type():
     calls: list[str] = []
     peeking = _peeking_types(calls)
     seal = checks.seal_concept("demo", "B", kind="letter", explanation="Because.")
+    concept = functools.partial(checks.check_concept, question="demo", exercise="Exercise 7", hint="")
     attempts = [
-        lambda: checks.check_concept(peeking["str"]("A"), question="demo", kind="letter", hint="", **seal),
-        lambda: checks.check_concept(peeking["int"](1), question="demo", kind="integer", hint="",
-                                     **checks.seal_concept("demo", 448, kind="integer", explanation=".")),
-        lambda: checks.check_concept(peeking["tuple"]((None, 1)), question="demo", kind="shape", hint="",
-                                     **checks.seal_concept("demo", (None, 14), kind="shape", explanation=".")),
+        lambda: concept(peeking["str"]("A"), kind="letter", **seal),
+        lambda: concept(peeking["int"](1), kind="integer",
+                        **checks.seal_concept("demo", 448, kind="integer", explanation=".")),
+        lambda: concept(peeking["tuple"]((None, 1)), kind="shape",
+                        **checks.seal_concept("demo", (None, 14), kind="shape", explanation=".")),
+        lambda: checks.check_that(peeking["int"](1), "never shown"),
         lambda: checks.check_equal(peeking["str"]("A"), "B"),
         lambda: checks.check_equal([peeking["int"](1)], [448]),
         lambda: checks.check_close(peeking["list"]([0.0]), [1.0, 2.0, 3.0]),
@@ -184,8 +196,6 @@ def test_checks_run_no_code_of_an_answer_s_own_type():
 
 
 def test_model_checks_refuse_classes_written_in_the_notebook():
-    from tensorflow import keras
-
     calls: list[str] = []
 
     class Counting(keras.Sequential):
@@ -245,30 +255,30 @@ def test_compiled_check_compares_the_loss_by_value(loss, passes):
 def test_concept_check_accepts_every_spelling_of_the_answer_and_prints_why(capsys):
     seal = checks.seal_concept("q", (None, 14, 14, 8), kind="shape", explanation="Stride 2 halves.")
     for spelling in ((None, 14, 14, 8), [None, np.int64(14), 14, 8]):
-        checks.check_concept(spelling, question="q", kind="shape", hint="", **seal)
+        checks.check_concept(spelling, question="q", exercise="Exercise 7", kind="shape", hint="", **seal)
     assert capsys.readouterr().out == "Right. Stride 2 halves.\n" * 2
     letter = checks.seal_concept("l", "B", kind="letter", explanation="Sparse labels.")
-    checks.check_concept(" b ", question="l", kind="letter", hint="", **letter)
+    checks.check_concept(" b ", question="l", exercise="Exercise 7", kind="letter", hint="", **letter)
     number = checks.seal_concept("n", 448, kind="integer", explanation="16 x 28.")
-    checks.check_concept(np.int32(448), question="n", kind="integer", hint="", **number)
+    checks.check_concept(np.int32(448), question="n", exercise="Exercise 7", kind="integer", hint="", **number)
 
 
 @pytest.mark.parametrize("kind, right, answer, message", [
-    ("letter", "B", "C", "'C' is not the answer to q. Think."),
+    ("letter", "B", "C", "'C' is not the answer to Exercise 7. Think."),
     ("letter", "B", "BC", 'want one letter such as "B", got \'BC\''),
     ("letter", "B", 2, 'want one letter such as "B", got 2'),
-    ("integer", 448, 432, "432 is not the answer to q. Think."),
+    ("integer", 448, 432, "432 is not the answer to Exercise 7. Think."),
     ("integer", 1, True, "want a whole number such as 1024 (an int), got True"),
     ("integer", 448, 448.0, "want a whole number such as 1024 (an int), got 448.0"),
     ("integer", 448, "448", "want a whole number such as 1024 (an int), got '448'"),
-    ("shape", (None, 4), (None, 5), "(None, 5) is not the answer to q. Think."),
+    ("shape", (None, 4), (None, 5), "(None, 5) is not the answer to Exercise 7. Think."),
     ("shape", (None, 4), "(None, 4)", "want a tuple of ints (None for the batch axis)"),
     ("shape", (None, 4), (None, 4.0), "want a tuple of ints (None for the batch axis)"),
 ])
 def test_concept_check_rejects_wrong_answers_and_forms_with_a_hint(kind, right, answer, message):
     seal = checks.seal_concept("q", right, kind=kind, explanation="Secret.")
     with pytest.raises(AssertionError, match=re.escape(message)):
-        checks.check_concept(answer, question="q", kind=kind, hint="Think.", **seal)
+        checks.check_concept(answer, question="q", exercise="Exercise 7", kind=kind, hint="Think.", **seal)
 
 
 def test_concept_seal_hides_the_answer_and_explanation():

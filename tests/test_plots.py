@@ -1,9 +1,9 @@
 """helpers.plots: every figure is labelled, and bad input gets a clear error."""
 
+import keras
 import matplotlib
 import numpy as np
 import pytest
-from tensorflow import keras
 
 from helpers import plots
 

@@ -2,6 +2,7 @@
 
 import random
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -25,7 +26,7 @@ def test_the_same_seed_repeats_every_generator():
 def test_the_same_seed_repeats_training():
     def train():
         helpers.set_seed(0)
-        model = tf.keras.Sequential([tf.keras.Input((3,)), tf.keras.layers.Dense(2)])
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
         model.compile(optimizer="adam", loss="mse")
         model.fit(np.ones((16, 3)), np.zeros((16, 2)), epochs=2, verbose=0)
         return model.get_weights()

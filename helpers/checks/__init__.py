@@ -9,12 +9,14 @@ notebooks use them as ``from helpers import checks`` and ``checks.check_equal(..
 from helpers.checks._base import plain
 from helpers.checks.concepts import CONCEPT_KINDS, check_concept, seal_concept  # noqa: F401
 from helpers.checks.models import (check_compiled, check_history, check_keras_model, check_layer,
-                                   check_layers, check_param_count)
+                                   check_layers, check_param_count, scheduled_rate)
 from helpers.checks.values import (check_at_least, check_close, check_dtype, check_equal,
-                                   check_raises, check_range, check_shape, check_type)
+                                   check_raises, check_range, check_shape, check_that,
+                                   check_type)
 
 __all__ = [
     "check_equal",
+    "check_that",
     "check_raises",
     "check_type",
     "check_shape",
@@ -31,4 +33,5 @@ __all__ = [
     "seal_concept",
     "plain",
     "check_keras_model",
+    "scheduled_rate",
 ]

@@ -18,9 +18,9 @@ from helpers.checks._base import _fail, _plain, _short_repr
 CONCEPT_KINDS = ("letter", "integer", "shape")
 
 
-def _canonical(answer: Any, kind: str, question: str) -> str:
+def _canonical(answer: Any, kind: str, exercise: str) -> str:
     """The answer written one way per value, or an AssertionError saying what was expected."""
-    name = f"the answer to {question}"
+    name = f"the answer to {exercise}"
     answer = _plain(answer, name)  # from here on, no code of the notebook runs
     if kind == "letter":
         if type(answer) is not str or len(answer.strip()) != 1 or not answer.strip().isalpha():
@@ -74,7 +74,7 @@ def seal_concept(question: str, answer: Any, *, kind: str, explanation: str) -> 
     Examples
     --------
     >>> seal = seal_concept("demo", "b", kind="letter", explanation="Because.")
-    >>> check_concept("B", question="demo", kind="letter", hint="", **seal)
+    >>> check_concept("B", question="demo", exercise="Exercise 1", kind="letter", hint="", **seal)
     Right. Because.
     """
     canonical = _canonical(answer, kind, question)
@@ -83,8 +83,8 @@ def seal_concept(question: str, answer: Any, *, kind: str, explanation: str) -> 
     return {"digest": _digest(question, canonical), "sealed": base64.b64encode(sealed).decode()}
 
 
-def check_concept(answer: Any, *, question: str, kind: str, digest: str, sealed: str,
-                  hint: str) -> None:
+def check_concept(answer: Any, *, question: str, exercise: str, kind: str, digest: str,
+                  sealed: str, hint: str) -> None:
     """Check the answer to a concept question; when it is right, print why.
 
     Parameters
@@ -92,7 +92,9 @@ def check_concept(answer: Any, *, question: str, kind: str, digest: str, sealed:
     answer : object
         The student's answer: a letter, a whole number or a shape, as ``kind`` says.
     question : str
-        The question's grade id.
+        The question's grade id, the key of its seal.
+    exercise : str
+        The exercise as the notebook numbers it, such as ``"Exercise 10"``; messages name it.
     kind : {"letter", "integer", "shape"}
         How the answer is read (see :func:`seal_concept`).
     digest : str
@@ -110,17 +112,19 @@ def check_concept(answer: Any, *, question: str, kind: str, digest: str, sealed:
     Examples
     --------
     >>> seal = seal_concept("demo", (None, 4), kind="shape", explanation="Four units.")
-    >>> check_concept([None, 4], question="demo", kind="shape", hint="", **seal)
+    >>> check_concept([None, 4], question="demo", exercise="Exercise 3", kind="shape", hint="",
+    ...               **seal)
     Right. Four units.
-    >>> check_concept((None, 5), question="demo", kind="shape", hint="Count the units.", **seal)
+    >>> check_concept((None, 5), question="demo", exercise="Exercise 3", kind="shape",
+    ...               hint="Count the units.", **seal)
     Traceback (most recent call last):
     ...
-    AssertionError: (None, 5) is not the answer to demo. Count the units.
+    AssertionError: (None, 5) is not the answer to Exercise 3. Count the units.
     """
-    canonical = _canonical(answer, kind, question)
+    canonical = _canonical(answer, kind, exercise)
     if _digest(question, canonical) != digest:
         raise AssertionError(f"{canonical if kind != 'letter' else repr(canonical)} is not the "
-                             f"answer to {question}. {hint}".strip())
+                             f"answer to {exercise}. {hint}".strip())
     text = base64.b64decode(sealed)
     explanation = bytes(a ^ b for a, b in zip(text, _keystream(question, canonical, len(text))))
     print(f"Right. {explanation.decode()}")

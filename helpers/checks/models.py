@@ -1,4 +1,4 @@
-"""Checks of Keras models: their classes, layers, parameters, compilation and history."""
+"""Checks of Keras models: their classes, layers, parameters, compilation, history and schedules."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def check_layers(model: Any, expected: Sequence[str]) -> None:
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> check_layers(model, ["Dense"])
     >>> check_layers(model, ["Flatten", "Dense"])
@@ -108,7 +108,7 @@ def check_layer(layer: Any, *, name: str = "layer", **expected: Any) -> None:
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> dense = keras.layers.Dense(64, activation="relu")
     >>> check_layer(dense, units=64, activation="relu")
     >>> check_layer(dense, name="hidden layer", activation="sigmoid")
@@ -147,7 +147,7 @@ def check_param_count(model: Any, expected: int, *, trainable: int | None = None
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> check_param_count(model, 10)
     >>> check_param_count(model, 12)
@@ -190,7 +190,7 @@ def _flatten(entries: Any) -> list[Any]:
 
 def _loss_on_probe(loss: Any, name: str) -> float:
     """Mean of ``loss`` on fixed probabilities, with targets in the form ``name`` expects."""
-    from tensorflow import keras
+    import keras
 
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25]], "float32")
     labels = np.array([0, 2, 2])
@@ -256,7 +256,7 @@ def check_compiled(model: Any, *, optimizer: str | None = None,
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     >>> model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", metrics=["mae"])
     >>> check_compiled(model, optimizer="SGD", learning_rate=0.1, loss="mse", metrics=["mae"])
@@ -310,7 +310,7 @@ def check_history(history: Any, *, epochs: int | None = None, keys: Iterable[str
 
     Examples
     --------
-    >>> from tensorflow import keras
+    >>> import keras
     >>> history = keras.callbacks.History()
     >>> history.history = {"loss": [0.9, 0.5], "accuracy": [0.6, 0.8]}
     >>> check_history(history, epochs=2, keys=["loss", "accuracy"])
@@ -335,3 +335,51 @@ Pass validation data to fit() to record val_* metrics.
         if got != epochs:
             _fail("epochs trained", epochs, got)
 
+
+
+def scheduled_rate(schedule: Any, epoch: int, rate: float) -> float:
+    """The learning rate ``keras.callbacks.LearningRateScheduler(schedule)`` sets at ``epoch``.
+
+    The schedule is called as Keras calls it during ``fit()``, so every schedule Keras
+    accepts works here: ``schedule(epoch, rate)``, or ``schedule(epoch)``.
+
+    Parameters
+    ----------
+    schedule : callable
+        The scheduler's ``schedule`` function.
+    epoch : int
+        The epoch about to start, counted from 0.
+    rate : float
+        The optimizer's learning rate before that epoch.
+
+    Returns
+    -------
+    float
+        The learning rate the optimizer holds once the scheduler has run (a float32 value).
+
+    Raises
+    ------
+    AssertionError
+        If Keras cannot call the schedule or use what it returns.
+
+    Examples
+    --------
+    >>> round(scheduled_rate(lambda epoch: 0.01 * 0.5 ** epoch, 2, 0.1), 6)
+    0.0025
+    >>> round(scheduled_rate(lambda epoch, rate: rate * 0.9, 2, 0.1), 6)
+    0.09
+    """
+    from types import SimpleNamespace
+
+    import keras
+
+    optimizer = keras.optimizers.SGD(learning_rate=rate)
+    scheduler = keras.callbacks.LearningRateScheduler(schedule)
+    scheduler.set_model(SimpleNamespace(optimizer=optimizer))  # all the scheduler reads
+    try:
+        scheduler.on_epoch_begin(epoch)
+    except Exception as error:  # noqa: BLE001 - reported as what Keras could not do
+        _fail(f"the schedule at epoch {epoch}", "a function LearningRateScheduler can call as "
+              "schedule(epoch, rate) or schedule(epoch), returning a float",
+              f"{type(error).__name__}: {error}")
+    return float(np.asarray(optimizer.learning_rate))

@@ -1,4 +1,4 @@
-"""Checks of values: types, equality, errors, shapes, dtypes, ranges, closeness, minimums."""
+"""Checks of values: types, equality, yes-or-no facts, errors, shapes, dtypes, ranges, closeness, minimums."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from helpers.checks._base import (_VALUE_TYPES, _a, _fail, _is_plain, _plain, _plain_equal,
-                                  _short_repr)
+from helpers.checks._base import (_VALUE_TYPES, _a, _fail, _is_plain, _origin, _plain,
+                                  _plain_equal, _short_repr)
 
 
 def check_type(obj: Any, expected: type | tuple[type, ...], *, name: str = "value",
@@ -95,6 +95,44 @@ def check_equal(got: Any, want: Any, *, name: str = "value", hint: str = "") -> 
     got = _plain(got, name)
     if not _plain_equal(got, want):
         _fail(name, _short_repr(want, 200), _short_repr(got, 200), hint)
+
+
+def check_that(condition: Any, message: str) -> None:
+    """Check a yes-or-no fact about an answer; on failure the learner reads ``message``.
+
+    Use it where ``check_equal(fact, True)`` would read back to front ("has 250,000
+    parameters, under 200,000: want True, got False"): the message is one sentence that says
+    what was found and what is wanted.
+
+    Parameters
+    ----------
+    condition : bool
+        The fact, computed by the test; exactly a ``bool`` (or NumPy's), so that no code of
+        the notebook decides whether it holds.
+    message : str
+        What was found and what to do, such as ``"build_cnn() has 250,000 parameters; keep
+        it under 200,000."``
+
+    Raises
+    ------
+    AssertionError
+        With ``message`` if ``condition`` is False, or saying what was received if it is not
+        a bool.
+
+    Examples
+    --------
+    >>> check_that(120_000 < 200_000, "build_cnn() has 120,000 parameters; keep it under 200,000.")
+    >>> check_that(250_000 < 200_000, "build_cnn() has 250,000 parameters; keep it under 200,000.")
+    Traceback (most recent call last):
+    ...
+    AssertionError: build_cnn() has 250,000 parameters; keep it under 200,000.
+    """
+    if type(condition) not in (bool, np.bool_):
+        kind = type(condition)
+        _fail("the condition checked", "True or False", f"{_a(kind.__name__)}, a type {_origin(kind)}",
+              "Compare plain values, as in `len(layers) <= 3`.")
+    if not condition:
+        raise AssertionError(message)
 
 
 def check_raises(error: type[BaseException], function: Any, *args: Any, name: str | None = None,

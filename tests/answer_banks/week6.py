@@ -179,11 +179,17 @@ def build_cnn():
                 stop_monitor="val_accuracy",
                 schedule="lambda epoch, rate: 0.002 * 0.9 ** epoch").replace(
                 'monitor="val_loss",\n', 'monitor="val_accuracy",\n'),
+            "one-argument schedule, as Keras also accepts": _callbacks(
+                schedule="lambda epoch: 0.001 if epoch < 3 else 0.0005"),
+            "one-argument halving every 5 epochs": _callbacks(
+                schedule="lambda epoch: 0.002 * 0.5 ** (epoch // 5)"),
         },
         wrong={
             "weights not restored": _callbacks(restore=False),
             "saves every epoch": _callbacks(best_only=False),
             "constant schedule": _callbacks(schedule="lambda epoch, rate: rate"),
+            "a schedule object, which returns a tensor": _callbacks(
+                schedule="keras.optimizers.schedules.ExponentialDecay(0.001, 1, 0.8)"),
             "stops on the training loss": _callbacks(stop_monitor="loss"),
             "one log for every model": _callbacks().replace('f"{name}.csv"', '"log.csv"'),
             "saves weights only": _callbacks().replace(

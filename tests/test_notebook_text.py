@@ -1,0 +1,131 @@
+"""What learners read: intros that list every exercise, failures that say what was found, and
+the Keras the course names as keras.io spells it. Read from solutions/, without running it."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import keras
+import pytest
+
+from grader.points import cell_points
+from testkit.course import ROOT, grade_id, read_notebook
+
+SOURCES = sorted((ROOT / "solutions").glob("week*/*.ipynb"))
+ASSIGNMENTS = [path for path in SOURCES if path.name == "assignment.ipynb"]
+HEADING = re.compile(r"^## Exercise (\d+): (.+?) \((\d+) points?\b[^)]*\)\s*$", re.M)
+
+
+def _ids(paths):
+    return [str(path.relative_to(ROOT / "solutions")) for path in paths]
+
+
+def _exercises(cells):
+    """``(number, title, heading points, metadata points, cells)`` per exercise, in order."""
+    points = cell_points({"cells": cells})
+    found = []
+    for cell in cells:
+        heading = HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            number, title, stated = heading.groups()
+            found.append([int(number), title, int(stated), 0, []])
+        elif found:
+            found[-1][4].append(cell)
+            found[-1][3] += points.get(grade_id(cell), 0)
+    return found
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=_ids(ASSIGNMENTS))
+def test_the_intro_lists_every_exercise_with_the_points_its_cells_carry(path):
+    cells = read_notebook(path).cells
+    exercises = _exercises(cells)
+    assert [number for number, *_ in exercises] == list(range(1, len(exercises) + 1))
+    for number, title, stated, carried, _ in exercises:
+        assert stated == carried, f"Exercise {number}: the heading says {stated}, the cells carry {carried}"
+    listed = re.findall(r"^\| (\d+)\. (.+?) \| (\d+) \|$", cells[0].source, re.M)
+    assert [(int(n), title, int(p)) for n, title, p in listed] == [
+        (number, title, carried) for number, title, _, carried, _ in exercises]
+    total = re.search(r"^\| Total \| (\d+) \|$", cells[0].source, re.M)
+    assert total and int(total.group(1)) == sum(cell_points({"cells": cells}).values())
+
+
+def _check_calls(source, name):
+    """The calls ``checks.<name>(...)`` in a cell's code."""
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == name):
+            yield node
+
+
+def _reads_back(call):
+    """Whether ``check_equal(fact, True)`` would print a fact with "want True, got False"."""
+    if len(call.args) < 2 or not (isinstance(call.args[1], ast.Constant)
+                                  and isinstance(call.args[1].value, bool)):
+        return False
+    got = call.args[0]
+    flag = (isinstance(got, ast.Call) and isinstance(got.func, ast.Name) and got.func.id == "bool"
+            and isinstance(got.args[0], ast.Attribute))
+    return not (isinstance(got, (ast.Name, ast.Attribute, ast.Subscript)) or flag)
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=_ids(ASSIGNMENTS))
+def test_yes_or_no_checks_say_what_was_found_in_a_sentence(path):
+    for cell in read_notebook(path).cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for call in _check_calls(cell.source, "check_equal"):
+                assert not _reads_back(call), (
+                    f"{grade_id(cell)}: {ast.unparse(call)[:120]} reads back to front; "
+                    "use checks.check_that(fact, 'what was found; what is wanted.')")
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=_ids(ASSIGNMENTS))
+def test_concept_failures_name_the_exercise_as_the_notebook_numbers_it(path):
+    for number, _, _, _, cells in _exercises(read_notebook(path).cells):
+        for cell in (cell for cell in cells if cell.cell_type == "code"):
+            for call in _check_calls(cell.source, "check_concept"):
+                exercise = {k.arg: k.value for k in call.keywords}.get("exercise")
+                assert isinstance(exercise, ast.Constant) and exercise.value == f"Exercise {number}", (
+                    f"{grade_id(cell)}: pass exercise='Exercise {number}'")
+
+
+def test_no_notebook_quotes_a_running_time_it_does_not_measure():
+    """Times belong to the benchmark's table in the README, measured beside the floor."""
+    for path in SOURCES:
+        for cell in read_notebook(path).cells:
+            if cell.cell_type == "markdown":
+                assert not re.search(r"[Tt]ime to run|under a minute|\d+ seconds on", cell.source), (
+                    f"{path.name}: {cell.source[:80]!r}")
+
+
+KERAS_NAME = re.compile(r"(?<![\w.])keras(?:\.[A-Za-z_]\w*)+")
+NOT_API = {
+    "keras.io": "the documentation's site",
+    "keras.backend.random_normal": "Keras 2's, named in week 1 as what Keras 3 removed",
+}
+
+
+def _keras_names():
+    names = {}
+    for path in SOURCES:
+        for cell in read_notebook(path).cells:
+            for name in KERAS_NAME.findall(cell.source):
+                names.setdefault(name, f"{path.parent.name}/{path.name}")
+    return names
+
+
+def test_the_course_imports_keras_as_keras_io_does():
+    for path in SOURCES:
+        for cell in read_notebook(path).cells:
+            if cell.cell_type == "code":
+                assert "from tensorflow import keras" not in cell.source, path.name
+
+
+@pytest.mark.parametrize("name, where", sorted(_keras_names().items()))
+def test_every_keras_api_the_course_names_exists_as_spelled(name, where):
+    if name in NOT_API:
+        return
+    found = keras
+    for part in name.split(".")[1:]:
+        assert hasattr(found, part), f"{where} names {name}, which `import keras` lacks ({part!r})"
+        found = getattr(found, part)
