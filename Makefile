@@ -60,7 +60,7 @@ test: $(STAMP)
 # server or browser.
 CHECK_TESTS := helpers grader tests/test_checks.py tests/test_data.py tests/test_plots.py \
   tests/test_repro.py tests/test_helpers_docs.py tests/test_grader_units.py tests/test_release.py \
-  tests/test_similarity.py tests/test_notebook_text.py
+  tests/test_similarity.py tests/test_notebook_text.py tests/test_heldout.py
 check: $(STAMP)
 	pytest $(PARALLEL) $(CHECK_TESTS)
 
@@ -70,7 +70,7 @@ smoke: $(STAMP)
 	pytest solutions/week1_sequential tests/test_week1_class.py
 
 execute: $(STAMP)
-	jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
+	GRADER_DATA="$$(python -m grader.heldout)" jupyter nbconvert --to notebook --execute --inplace --log-level=WARN \
 	  --ExecutePreprocessor.timeout=300 \
 	  --ClearMetadataPreprocessor.enabled=True \
 	  --ClearMetadataPreprocessor.preserve_nb_metadata_mask=kernelspec \
@@ -83,7 +83,8 @@ release: $(STAMP)
 	done
 
 validate: $(STAMP)
-	@for notebook in solutions/*/assignment.ipynb; do \
+	@export GRADER_DATA="$$(python -m grader.heldout)"; \
+	for notebook in solutions/*/assignment.ipynb; do \
 	  nbgrader validate $$notebook 2>/dev/null | grep -q "^Success!" \
 	    || { echo "FAILED: $$notebook does not pass its own tests"; exit 1; }; \
 	  echo "ok: $$notebook passes its tests"; \

@@ -4,9 +4,11 @@
 assignment (config, source, a gradebook, the student's notebooks) and runs ``nbgrader
 autograde`` there under `grader.sandbox.run_limited`. nbgrader is trusted and runs outside
 the sandbox; the kernel it starts runs inside ``bwrap`` (`grader.jail`) and sees only its
-own home and ``/tmp`` in ``job.work/box`` (and its IPC folder, see `grader.jail.Box`). The
-executed notebooks are read back as data and returned; ``job.work`` is removed. With ``isolation="none"`` the kernel runs unsandboxed
-(the caller then watches the course directory for changes instead).
+own home and ``/tmp`` in ``job.work/box`` (and its IPC folder, see `grader.jail.Box`), and
+reads the data only the grader has (`grader.heldout`) from a read-only folder. The
+executed notebooks are read back as data and returned; ``job.work`` is removed. With
+``isolation="none"`` the kernel runs unsandboxed (the caller then watches the course
+directory for changes instead).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.jail import Box
+from grader.jail import DATA_VARIABLE, Box
 from grader.worker import spawner
 from grader.sandbox import Limits, PidsCgroup, grading_environment, run_limited
 from grader.submissions import read_notebook
@@ -39,6 +41,7 @@ class Job:
     log_path: Path
     timestamp: str = ""
     isolation: str = "bwrap"
+    grader_data: dict[str, bytes] = field(default_factory=dict)  # see grader.heldout
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,15 @@ def grade_submission(job: Job) -> Graded:
     cgroup = PidsCgroup.create(job.limits.tasks) if job.isolation == "bwrap" else None
     try:
         course = _write_course(job)
+        data = _write_grader_data(job)
         box = Box(job.work / "box").create()
-        command = _autograde_command(job, course, box, cgroup)
+        command = _autograde_command(job, course, box, cgroup, data)
         if job.isolation == "bwrap":
             env = grading_environment(job.work / "trusted-home")
         else:  # the kernel inherits this environment: its home is the box's
             env = grading_environment(box.home)
+            if data is not None:
+                env[DATA_VARIABLE] = str(data)
         outcome = run_limited(command, course, env, job.limits, job.log_path,
                               writable=box.writable, adopted=job.isolation == "none",
                               spawn=spawner() if job.isolation == "bwrap" else None)
@@ -105,7 +111,19 @@ def _write_course(job: Job) -> Path:
     return course
 
 
-def _autograde_command(job: Job, course: Path, box: Box, cgroup: PidsCgroup | None) -> list[str]:
+def _write_grader_data(job: Job) -> Path | None:
+    """``job.grader_data`` as ``<folder>/<assignment>/<name>``, outside the box; the folder."""
+    if not job.grader_data:
+        return None
+    folder = job.work / "grader-data"
+    (folder / job.assignment).mkdir(parents=True)
+    for name, content in job.grader_data.items():
+        (folder / job.assignment / Path(name).name).write_bytes(content)
+    return folder
+
+
+def _autograde_command(job: Job, course: Path, box: Box, cgroup: PidsCgroup | None,
+                       data: Path | None) -> list[str]:
     command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
                f"--student={job.student}", "--force", f"--CourseDirectory.root={course}",
                # the private course's own gradebook, whatever the course's config names
@@ -116,6 +134,8 @@ def _autograde_command(job: Job, course: Path, box: Box, cgroup: PidsCgroup | No
     if job.isolation == "bwrap":
         command += ["--Execute.kernel_manager_class=grader.jail.SandboxedKernelManager",
                     f"--SandboxedKernelManager.box={box.folder}"]
+        if data is not None:
+            command.append(f"--SandboxedKernelManager.data={data}")
         if cgroup is not None:
             command.append(f"--SandboxedKernelManager.cgroup={cgroup.path}")
     else:

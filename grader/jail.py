@@ -2,9 +2,10 @@
 
 The kernel and everything it starts get their own PID, network, IPC and user namespaces
 and see a read-only system and Python environment, the course's ``helpers`` and ``grader``
-packages, a writable home (the notebook's working folder) and a private ``/tmp``: nothing
-else, so not the course, its solutions, any gradebook, the grader's work folders or the
-instructor's HOME (only the names of the folders above those it sees, such as ``/work``).
+packages, a writable home (the notebook's working folder), a private ``/tmp`` and, read-only,
+the assignment's data only the grader has (`grader.heldout`): nothing else, so not the
+course, its solutions, any gradebook, the grader's work folders or the instructor's HOME
+(only the names of the folders above those it sees, such as ``/work``).
 Its root and ``/dev`` are read-only; ``/tmp`` and ``/dev/shm`` are folders
 of the box, so what is written there counts against the disk limit. The kernel talks to
 nbgrader, which runs outside, over ZeroMQ IPC sockets in a folder both see (a short path
@@ -36,6 +37,8 @@ SYSTEM_FOLDERS = ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 HOME = "/home/student"
 IPC = "/ipc"  # where the sandbox sees the box's ipc folder
 IPC_ROOT = "/tmp"  # short, so that socket paths fit (see Box)
+DATA_MOUNT = "/grader-data"  # the data only the grader has (grader.heldout), read-only
+DATA_VARIABLE = "GRADER_DATA"  # names that folder for the hidden tests, in or out of a box
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,9 @@ def readable_folders() -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def bwrap_command(box: Box) -> list[str]:
-    """The ``bwrap`` arguments that put a command into ``box``."""
+def bwrap_command(box: Box, data: Path | None = None) -> list[str]:
+    """The ``bwrap`` arguments that put a command into ``box``, with ``data`` (a folder of
+    data only the grader has) read-only at `DATA_MOUNT`."""
     command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
                "--proc", "/proc", "--dev", "/dev"]
     command += ["--bind", str(box.home), HOME, "--bind", str(box.tmp), "/tmp",
@@ -116,12 +120,15 @@ def bwrap_command(box: Box) -> list[str]:
     # under /tmp (as CI may clone there) must stay visible through the private /tmp.
     for folder in readable_folders():
         command += ["--ro-bind", folder, folder]
+    if data is not None:
+        command += ["--ro-bind", str(data), DATA_MOUNT]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", HOME]
     environment = {
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
         "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+        **({DATA_VARIABLE: DATA_MOUNT} if data is not None else {}),
     }
     for name, value in environment.items():
         command += ["--setenv", name, value]
@@ -156,6 +163,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     box = Unicode("", help="The sandbox folder (see grader.jail.Box).").tag(config=True)
     cgroup = Unicode("", help="A cgroup folder the sandbox joins, or empty.").tag(config=True)
+    data = Unicode("", help="A folder of data only the grader has, or empty.").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -182,7 +190,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         (box.ipc / "sandbox.json").write_text(json.dumps(inside))
         kernel = [f"{IPC}/sandbox.json" if part == self.connection_file else part
                   for part in super().format_kernel_cmd(extra_arguments)]
-        command = [*bwrap_command(box), *kernel]
+        command = [*bwrap_command(box, Path(self.data) if self.data else None), *kernel]
         if self.cgroup:
             join = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
             command = ["/bin/sh", "-c", join, "sh", self.cgroup, *command]

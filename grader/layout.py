@@ -35,6 +35,7 @@ class CourseLayout:
     reports: str = "reports"
     gradebook_backups: str = "gradebook-backups"
     submitted_backups: str = "submitted-backups"
+    grader_data: str = "grader-data"  # held-out data only the grader has (grader.heldout)
 
     @classmethod
     def from_config(cls, root: Path, config: Config) -> CourseLayout:
@@ -66,9 +67,10 @@ class CourseLayout:
 
     @property
     def outputs(self) -> tuple[str, ...]:
-        """Everything the instructor's tools write, backups and students' files included:
-        none of it belongs in the repository (.gitignore)."""
-        return (*self.regenerated, self.gradebook_backups, self.submitted, self.submitted_backups)
+        """Everything the instructor's tools write, backups, students' files and the data only
+        the grader has included: none of it belongs in the repository (.gitignore)."""
+        return (*self.regenerated, self.gradebook_backups, self.submitted, self.submitted_backups,
+                self.grader_data)
 
     # Files written at the top level: nbgrader's export, the platforms' exports, the summary.
     OUTPUT_FILES = re.compile(r"grades(-canvas|-moodle)?\.csv|grading-summary-.*\.csv")
@@ -78,6 +80,10 @@ class CourseLayout:
 
     def source_notebook(self, assignment: str, notebook: str = GRADED_NOTEBOOK) -> Path:
         return self.root / self.source / assignment / f"{notebook}.ipynb"
+
+    def grader_data_folder(self, assignment: str) -> Path:
+        """The data only the grader has for ``assignment``: never released, never committed."""
+        return self.root / self.grader_data / assignment
 
     def release_folder(self, assignment: str) -> Path:
         return self.root / self.release / assignment

@@ -25,6 +25,7 @@ import psutil
 from nbgrader.api import Gradebook
 
 from grader import gradebook as gradebook_db
+from grader import heldout
 from grader.config import CourseConfig
 from grader.grade_one import ISOLATIONS, Job, remove_folder
 from grader.layout import CONFIG_FILE, CourseLayout
@@ -98,6 +99,7 @@ class Plan:
     env: Mapping[str, str]  # for nbgrader commands: no user configuration
     backup: Path  # the gradebook as it was before the run
     template: Mapping[str, bytes]  # the private course each sandbox grades in
+    grader_data: Mapping[str, bytes]  # held-out data, read-only in each sandbox (grader.heldout)
 
     @property
     def layout(self) -> CourseLayout:
@@ -120,7 +122,7 @@ class Plan:
                    {name: nbformat.writes(notebook) for name, notebook in submission.notebooks.items()},
                    dict(self.template), self.limits, self.work / "jobs" / submission.student,
                    self.layout.log(self.assignment, submission.student), submission.timestamp,
-                   self.isolation)
+                   self.isolation, dict(self.grader_data))
 
 
 def prepare(root: Path, assignment: str, limits: Limits, jobs: int = 1,
@@ -150,7 +152,7 @@ def prepare(root: Path, assignment: str, limits: Limits, jobs: int = 1,
             return Plan(config, assignment, limits, 1 if isolation == "none" else jobs, isolation,
                         scheduler, graded_notebooks(config, assignment),
                         tuple(sorted(path.name for path in layout.release_folder(assignment).iterdir())),
-                        work, env, backup, template.result())
+                        work, env, backup, template.result(), heldout.grader_files(layout, assignment))
     except BaseException:
         remove_folder(work)
         raise

