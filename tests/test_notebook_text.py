@@ -1,5 +1,6 @@
-"""What learners read: intros that list every exercise, failures that say what was found, and
-the Keras the course names as keras.io spells it. Read from solutions/, without running it."""
+"""What learners read: intros that list every exercise, failures that say what was found, the
+Keras the course names as keras.io spells it, and numbers in the prose that the notebooks
+print. Read from solutions/ as stored (outputs included), without running it."""
 
 from __future__ import annotations
 
