@@ -1,6 +1,8 @@
 """Checks for visible tests: each raises ``AssertionError`` with a hint a student can act on.
 
-Every message says what was expected ("want") and what was received ("got").
+Every message says what was expected ("want") and what was received ("got"), or, from
+``check_that``, the sentence the test wrote about a yes-or-no fact ("build_cnn() has 250,000
+parameters; keep it under 200,000.").
 The checks never compute an exercise's answer; they only compare.
 The checks live by concern (`values`, `models`, `concepts`, and `_base`, what they share);
 notebooks use them as ``from helpers import checks`` and ``checks.check_equal(...)``.
