@@ -15,7 +15,8 @@ def pytest_configure(config):
     from grader.heldout import course_data
     from grader.jail import DATA_VARIABLE
 
-    os.environ.setdefault(DATA_VARIABLE, str(course_data(Path(__file__).parent)))
+    if DATA_VARIABLE not in os.environ:  # xdist's workers inherit the controller's
+        os.environ[DATA_VARIABLE] = str(course_data(Path(__file__).parent))
 
 # make test hands whole modules (and notebooks) to its workers in collection order
 # (--dist loadfile --no-loadscope-reorder): the longest go first, so that none starts last

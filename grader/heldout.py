@@ -79,7 +79,8 @@ def ensure(layout: CourseLayout, assignment: str, *, secret: int | None = None) 
         return None
     path = layout.grader_data_folder(assignment) / FILE
     if not path.exists():
-        images, labels = make_heldout(assignment, secrets.randbits(128) if secret is None else secret)
+        secret = secrets.randbits(128) if secret is None else secret
+        images, labels = make_heldout(assignment, secret)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, images=images, labels=labels)

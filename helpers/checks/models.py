@@ -1,4 +1,5 @@
-"""Checks of Keras models: their classes, layers, parameters, compilation, history and schedules."""
+"""Checks of Keras models: their classes, layers, parameters, compilation, history and
+learning-rate schedules."""
 
 from __future__ import annotations
 
@@ -334,7 +335,6 @@ Pass validation data to fit() to record val_* metrics.
         got = len(record.get("loss", []))
         if got != epochs:
             _fail("epochs trained", epochs, got)
-
 
 
 def scheduled_rate(schedule: Any, epoch: int, rate: float) -> float:

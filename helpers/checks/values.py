@@ -1,4 +1,5 @@
-"""Checks of values: types, equality, yes-or-no facts, errors, shapes, dtypes, ranges, closeness, minimums."""
+"""Checks of values: types, equality, yes-or-no facts, errors, shapes, dtypes, ranges,
+closeness, minimums."""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ def check_that(condition: Any, message: str) -> None:
     """
     if type(condition) not in (bool, np.bool_):
         kind = type(condition)
-        _fail("the condition checked", "True or False", f"{_a(kind.__name__)}, a type {_origin(kind)}",
+        _fail("the condition checked", "True or False",
+              f"{_a(kind.__name__)}, a type {_origin(kind)}",
               "Compare plain values, as in `len(layers) <= 3`.")
     if not condition:
         raise AssertionError(message)
