@@ -22,7 +22,8 @@ import nbformat
 
 from grader.jail import DATA_VARIABLE, Box
 from grader.worker import spawner
-from grader.sandbox import Limits, PidsCgroup, grading_environment, run_limited
+from grader.sandbox import (FONT_CACHE, Limits, PidsCgroup, grading_environment, run_limited,
+                            seed_font_cache)
 from grader.submissions import read_notebook
 
 ISOLATIONS = ("bwrap", "none")
@@ -69,6 +70,7 @@ def grade_submission(job: Job) -> Graded:
         course = _write_course(job)
         data = _write_grader_data(job)
         box = Box(job.work / "box").create()
+        seed_font_cache(box.home / FONT_CACHE)
         command = _autograde_command(job, course, box, cgroup, data)
         if job.isolation == "bwrap":
             env = grading_environment(job.work / "trusted-home")

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "course").glob("*/*.ipynb"))
 VALIDATED_WEEK = "week5_weights"  # the fastest assignment to validate
+# What Matplotlib prints once on a new user's first plot when building its font cache takes
+# over 5 s (a loaded machine, many fonts): a notice, not an error.
+FIRST_RUN_NOTICE = "Matplotlib is building the font cache; this may take a moment.\n"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,8 @@ def test_the_week1_tutorial_runs_every_cell_in_the_browser_without_errors(lab):
     assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1)), \
         "every cell ran once, in order"
     errors = [output for cell in cells for output in cell.outputs
-              if output.output_type == "error" or output.get("name") == "stderr"]
+              if output.output_type == "error"
+              or (output.get("name") == "stderr" and output.text != FIRST_RUN_NOTICE)]
     assert errors == [], errors[:3]
     assert any("image/png" in output.get("data", {}) for cell in cells for output in cell.outputs), \
         "the tutorial's plots are shown"

@@ -18,7 +18,7 @@ from grader.integrity import CourseSnapshot
 from grader.jail import Box, bwrap_command
 from grader.layout import CourseLayout
 from grader.late import LatePolicy
-from grader.sandbox import Limits, grading_environment, run_limited
+from grader.sandbox import FONT_CACHE, Limits, grading_environment, run_limited, seed_font_cache
 from grader.submissions import is_student_id, read_notebook, read_submission
 from grader.worker import ForkServer
 
@@ -185,6 +185,28 @@ def test_the_sandbox_can_write_to_its_four_folders_only(tmp_path, bwrap):
         box.remove()
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == SANDBOX_WRITABLE
+
+
+# Inside the sandbox: load Matplotlib's fonts with its log on, then say whether it rebuilt them.
+LOAD_FONTS = """
+import logging
+logging.basicConfig(level=logging.INFO)
+import matplotlib.font_manager
+"""
+
+
+def test_a_sandboxed_kernel_finds_the_font_cache_the_grader_seeded(tmp_path, bwrap):
+    box = Box(tmp_path / "box").create()
+    seed_font_cache(box.home / FONT_CACHE)
+    seeded = {path.name: path.read_bytes() for path in (box.home / FONT_CACHE).iterdir()}
+    try:
+        result = subprocess.run([*bwrap_command(box), sys.executable, "-c", LOAD_FONTS],
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        box.remove()
+    assert result.returncode == 0, result.stderr
+    assert "generated new fontManager" not in result.stderr, "the kernel rebuilt the font cache"
+    assert {path.name: path.read_bytes() for path in (box.home / FONT_CACHE).iterdir()} == seeded
 
 
 @pytest.mark.parametrize("folder", SANDBOX_WRITABLE)
