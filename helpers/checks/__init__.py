@@ -11,7 +11,8 @@ notebooks use them as ``from helpers import checks`` and ``checks.check_equal(..
 from helpers.checks._base import plain
 from helpers.checks.concepts import CONCEPT_KINDS, check_concept, seal_concept  # noqa: F401
 from helpers.checks.models import (check_compiled, check_history, check_keras_model, check_layer,
-                                   check_layers, check_param_count, scheduled_rate)
+                                   check_layers, check_param_count, replay_callbacks,
+                                   scheduled_rate)
 from helpers.checks.values import (check_at_least, check_close, check_dtype, check_equal,
                                    check_raises, check_range, check_shape, check_that,
                                    check_type)
@@ -36,4 +37,5 @@ __all__ = [
     "plain",
     "check_keras_model",
     "scheduled_rate",
+    "replay_callbacks",
 ]

@@ -1,9 +1,10 @@
-"""Checks of Keras models: their classes, layers, parameters, compilation, history and
-learning-rate schedules."""
+"""Checks of Keras models: their classes, layers, parameters, compilation, history,
+learning-rate schedules, and callbacks replayed through recorded learning curves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -383,3 +384,79 @@ def scheduled_rate(schedule: Any, epoch: int, rate: float) -> float:
               "schedule(epoch, rate) or schedule(epoch), returning a float",
               f"{type(error).__name__}: {error}")
     return float(np.asarray(optimizer.learning_rate))
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What callbacks did to a replayed run: ``epochs`` trained before they stopped it (all,
+    if none did), the epoch (from 0) whose weights the model held at the end, and the
+    learning rate after each epoch trained."""
+
+    epochs: int
+    kept_epoch: int
+    learning_rates: tuple[float, ...]
+
+
+def replay_callbacks(callbacks: Any, curves: Mapping[str, Sequence[float]], *,
+                     learning_rate: float = 0.005) -> Replay:
+    """Drive Keras callbacks through a recorded run, epoch by epoch, as ``fit()`` does.
+
+    A stand-in model (compiled with Adam at ``learning_rate``) holds weights that mark the
+    epoch they were set in, so the weights a callback keeps or restores show which epoch
+    they come from. Each epoch ends with the logs the curves give for it; training ends when
+    a callback stops it, or after the last epoch.
+
+    Parameters
+    ----------
+    callbacks : list of keras.callbacks.Callback
+        Keras's own callbacks, as they would be passed to ``fit()``.
+    curves : mapping of str to sequence of float
+        The logged values per epoch, such as ``{"loss": [...], "val_loss": [...]}``; keys
+        the logs would not hold (such as ``"new_data_loss"``) are left out.
+    learning_rate : float, default 0.005
+        The optimizer's learning rate at the start.
+
+    Returns
+    -------
+    Replay
+
+    Raises
+    ------
+    AssertionError
+        If ``callbacks`` is not a list of Keras's own callbacks.
+
+    Examples
+    --------
+    >>> import keras
+    >>> stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    >>> replay = replay_callbacks([stop], {"val_loss": [0.9, 0.5, 0.7, 0.6, 0.4]})
+    >>> replay.epochs, replay.kept_epoch
+    (4, 1)
+    """
+    import keras
+
+    if not isinstance(callbacks, (list, tuple)):
+        _fail("callbacks", "a list of Keras callbacks", type(callbacks).__name__)
+    for index, callback in enumerate(callbacks):
+        _library_object(callback, f"callback {index + 1}", "a callback")
+        if not isinstance(callback, keras.callbacks.Callback):
+            _fail(f"callback {index + 1}", "a keras.callbacks.Callback", type(callback).__name__)
+    logged = {key: [float(value) for value in values] for key, values in curves.items()
+              if key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    epochs = min(len(values) for values in logged.values())
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
+    kernel = model.layers[0].kernel
+    driver = keras.callbacks.CallbackList(list(callbacks), model=model, epochs=epochs, verbose=0)
+    model.stop_training = False
+    driver.on_train_begin()
+    rates = []
+    for epoch in range(epochs):
+        kernel.assign(np.full(kernel.shape, epoch, dtype="float32"))
+        driver.on_epoch_begin(epoch)
+        driver.on_epoch_end(epoch, {key: values[epoch] for key, values in logged.items()})
+        rates.append(float(np.asarray(model.optimizer.learning_rate)))
+        if model.stop_training:
+            break
+    driver.on_train_end()
+    return Replay(len(rates), int(round(float(kernel.numpy().mean()))), tuple(rates))

@@ -249,45 +249,66 @@ def compile_model(model, learning_rate=0.005):
     ),
     "w2_make_callbacks": Exercise(
         correct={
-            "defaults that behave the same": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=patience // 3, min_lr=1e-5)]
+            "patience 15 with a minimum improvement": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=15, min_delta=0.005, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=3, min_lr=1e-5)]
 ''',
-            "every setting spelled out": '''
-def make_callbacks(patience=30):
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0, patience=patience, mode="min",
-                                         restore_best_weights=True, verbose=0)
-    slow = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", mode="min", factor=1 / 5,
-                                             patience=int(patience / 3), min_lr=0.00001, verbose=0)
+            "patience 10, the rate cut after 4": '''
+def make_callbacks():
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", mode="min", patience=10,
+                                         restore_best_weights=True)
+    slow = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=1 / 5, patience=4,
+                                             min_lr=0.00001)
     return [stop, slow]
+''',
+            "patience 30, the rate cut after 10": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=30, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=10, min_lr=1e-5)]
+''',
+            "the reducer listed first": '''
+def make_callbacks():
+    return [keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=6, min_lr=2e-5),
+            keras.callbacks.EarlyStopping(patience=18, restore_best_weights=True)]
 ''',
         },
         wrong={
-            "monitors the training loss": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(monitor="loss", patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.2, patience=patience // 3, min_lr=1e-5)]
+            "stops at the first bump (patience 3)": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=1, min_lr=1e-5)]
 ''',
-            "keeps the last weights": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
-            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=patience // 3, min_lr=1e-5)]
+            "waits too long (patience 60)": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=60, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=10, min_lr=1e-5)]
+''',
+            "monitors the training loss": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(monitor="loss", patience=10, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.2, patience=4, min_lr=1e-5)]
+''',
+            "keeps the last weights after a patience of 25": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=25),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=5, min_lr=1e-5)]
+''',
+            "the rate waits as long as the stop": '''
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=10, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=10, min_lr=1e-5)]
 ''',
             "no floor on the learning rate": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=patience // 3)]
+def make_callbacks():
+    return [keras.callbacks.EarlyStopping(patience=20, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=3)]
 ''',
-            "same patience for both": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=patience, min_lr=1e-5)]
-''',
-            "max mode": '''
-def make_callbacks(patience=30):
-    return [keras.callbacks.EarlyStopping(monitor="val_loss", mode="max", patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.2, patience=patience // 3, min_lr=1e-5)]
+            "the same callbacks on every call": '''
+_callbacks = [keras.callbacks.EarlyStopping(patience=20, restore_best_weights=True),
+              keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=5, min_lr=1e-4)]
+def make_callbacks():
+    return _callbacks
 ''',
         },
     ),
