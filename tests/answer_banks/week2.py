@@ -210,39 +210,59 @@ def build_baseline_model(input_dim=4, num_classes=3):
     ),
     "w2_compile_model": Exercise(
         correct={
-            "loss and metric objects": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy(),
+            "loss and metric objects, Adam at 0.003": '''
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.003), loss=keras.losses.CategoricalCrossentropy(),
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
     return model
 ''',
-            "loss function": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=learning_rate),
+            "the loss function, Adam at 0.01": '''
+def compile_model(model):
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=0.01),
                   loss=keras.losses.categorical_crossentropy, metrics=["accuracy"])
+    return model
+''',
+            "Adam's default rate": '''
+def compile_model(model):
+    model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+            "RMSprop at 0.003": '''
+def compile_model(model):
+    model.compile(keras.optimizers.RMSprop(0.003), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 ''',
         },
         wrong={
             "sparse loss for one-hot labels": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile(keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.005), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 ''',
             "from_logits on a softmax model": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.005), loss=keras.losses.CategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
 ''',
-            "default learning rate": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile("adam", loss="categorical_crossentropy", metrics=["accuracy"])
+            "a rate too small for 60 steps": '''
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.0003), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+            "a rate so large the loss jumps about": '''
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.3), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+            "plain SGD at its default rate": '''
+def compile_model(model):
+    model.compile("sgd", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 ''',
             "no accuracy metric": '''
-def compile_model(model, learning_rate=0.005):
-    model.compile(keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy")
+def compile_model(model):
+    model.compile(keras.optimizers.Adam(0.005), loss="categorical_crossentropy")
     return model
 ''',
         },
