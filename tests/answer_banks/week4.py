@@ -46,15 +46,19 @@ def _fine_tune(unfreeze="unfreeze_top(extractor)",
 
 
 _BEAT = '''
+fine_tune_choice = {{"first_layer": "{first}", "learning_rate": {rate}, "epochs": {epochs}}}
 helpers.set_seed({seed})
 {tune}
 fine_tuned_accuracy = {accuracy}
 '''
+_AS_CHOSEN = ("unfreeze_top(extractor, first_layer=fine_tune_choice['first_layer'])\n"
+              "compile_for_transfer(model, fine_tune_choice['learning_rate'])\n"
+              "model.fit(x_few, y_few, epochs=fine_tune_choice['epochs'], batch_size=32, verbose=0)")
 
 
-def _beat(seed=0, tune="fine_tune(model, extractor, x_few, y_few)",
+def _beat(first="conv_2", rate=1e-3, epochs=15, seed=0, tune=_AS_CHOSEN,
           accuracy='model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]'):
-    return _BEAT.format(seed=seed, tune=tune, accuracy=accuracy)
+    return _BEAT.format(first=first, rate=rate, epochs=epochs, seed=seed, tune=tune, accuracy=accuracy)
 
 
 EXERCISES = {
@@ -301,16 +305,22 @@ def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
     "w4_beat_baseline": Exercise(
         rerun=("w4_train_head",),
         correct={
-            "accuracy by hand": _beat(
+            "conv_2 at 3e-4 for 10 epochs, accuracy by hand": _beat(
+                rate=3e-4, epochs=10,
                 accuracy="float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))"),
-            "defaults spelled out": _beat(
-                seed=1, tune="fine_tune(model, extractor, x_few, y_few, learning_rate=1e-4, epochs=15)"),
+            "conv_1 on at 1e-3 for 10 epochs": _beat(first="conv_1", epochs=10),
+            "conv_2 at 1e-3 for 15 epochs, with fine_tune()": _beat(
+                tune="fine_tune(model, extractor, x_few, y_few, learning_rate=1e-3, epochs=15)"),
         },
         wrong={
             "no fine-tuning": _beat(tune="pass", accuracy="head_accuracy"),
-            "fine-tuned on the test set": _beat(tune="fine_tune(model, extractor, x_test, y_test)"),
-            "too high a learning rate": _beat(tune="fine_tune(model, extractor, x_few, y_few, learning_rate=0.01)"),
-            "50 epochs": _beat(tune="fine_tune(model, extractor, x_few, y_few, epochs=50)"),
+            "fine-tuned on the test set": _beat(
+                tune="fine_tune(model, extractor, x_test, y_test, learning_rate=1e-3)"),
+            "a rate too small to move anything": _beat(rate=1e-5),
+            "a single epoch": _beat(rate=1e-4, epochs=1),
+            "too high a rate on conv_2": _beat(rate=0.01),
+            "too high a rate on every layer": _beat(first="conv_1", rate=0.01),
+            "epochs beyond the limit": _beat(rate=1e-4, epochs=50),
         },
     ),
     "w4_concept_batchnorm": concept(
