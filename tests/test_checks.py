@@ -289,3 +289,32 @@ def test_concept_seal_hides_the_answer_and_explanation():
     assert other["digest"] != seal["digest"], "the same answer must seal differently per question"
     with pytest.raises(ValueError, match="kind must be one of"):
         checks.seal_concept("q", 1, kind="float", explanation="")
+
+
+def _stopper_and_reducer(patience, reducer_patience, restore=True):
+    return [keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=restore),
+            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=reducer_patience, min_lr=1e-4)]
+
+
+def test_a_replay_shows_when_keras_s_callbacks_stop_what_they_keep_and_the_rates():
+    val_loss = [0.9, 0.6, 0.5, 0.55, 0.52, 0.58, 0.6, 0.61, 0.4]
+    replay = checks.replay_callbacks(_stopper_and_reducer(4, 2), {"val_loss": val_loss},
+                                     learning_rate=0.01)
+    assert (replay.epochs, replay.kept_epoch) == (7, 2)  # best at epoch 2, then 4 without
+    assert replay.learning_rates == pytest.approx([0.01] * 4 + [0.005] * 2 + [0.0025], rel=1e-5)
+    last = checks.replay_callbacks(_stopper_and_reducer(4, 2, restore=False), {"val_loss": val_loss})
+    assert (last.epochs, last.kept_epoch) == (7, 6)
+    never = checks.replay_callbacks(_stopper_and_reducer(20, 2), {"val_loss": val_loss})
+    assert (never.epochs, never.kept_epoch) == (9, 8)  # ran to the end; the last was best
+
+
+def test_a_replay_takes_only_keras_s_own_callbacks_and_logged_values():
+    class Lenient(keras.callbacks.EarlyStopping):
+        pass
+    Lenient.__module__ = "__main__"  # as if written in the notebook
+    with pytest.raises(AssertionError, match="callback 1: want a callback of Keras's own classes"):
+        checks.replay_callbacks([Lenient()], {"val_loss": [1.0, 0.5]})
+    with pytest.raises(AssertionError, match="callbacks: want a list of Keras callbacks"):
+        checks.replay_callbacks(keras.callbacks.EarlyStopping(), {"val_loss": [1.0, 0.5]})
+    with pytest.raises(AssertionError, match=r"the curves' keys: want at least one of"):
+        checks.replay_callbacks([keras.callbacks.EarlyStopping()], {"new_data_loss": [1.0, 0.5]})

@@ -67,3 +67,22 @@ def test_the_mnist_sample_is_mlxtends_own():
     assert ours.dtype == np.uint8 and our_labels.dtype == np.int64
     np.testing.assert_array_equal(ours.reshape(len(ours), -1), images)
     np.testing.assert_array_equal(our_labels, labels)
+
+
+def test_simulated_curves_are_seeded_and_overfit_after_their_lowest_point():
+    runs = data.simulate_learning_curves(runs=4, epochs=150, seed=5)
+    again = data.simulate_learning_curves(runs=4, epochs=150, seed=5)
+    other = data.simulate_learning_curves(runs=4, epochs=150, seed=6)
+    assert all(np.array_equal(a["val_loss"], b["val_loss"]) for a, b in zip(runs, again))
+    assert not np.array_equal(runs[0]["val_loss"], other[0]["val_loss"])
+    for run in runs:
+        new_data = run["new_data_loss"]
+        best = int(np.argmin(new_data))
+        assert 0 < best < 149 and new_data[-1] > new_data[best] + 0.1, "it falls, then rises"
+        assert np.std(run["val_loss"] - new_data) == pytest.approx(0.03, abs=0.006)
+        assert run["loss"][-1] < run["loss"][best] < run["loss"][0]
+
+
+def test_simulated_curves_refuse_an_empty_request():
+    with pytest.raises(ValueError, match="got 0 runs of 100"):
+        data.simulate_learning_curves(runs=0, epochs=100)

@@ -386,6 +386,9 @@ def scheduled_rate(schedule: Any, epoch: int, rate: float) -> float:
     return float(np.asarray(optimizer.learning_rate))
 
 
+LOGGED = ("loss", "val_loss", "accuracy", "val_accuracy")  # what replay_callbacks passes on
+
+
 @dataclass(frozen=True)
 class Replay:
     """What callbacks did to a replayed run: ``epochs`` trained before they stopped it (all,
@@ -423,7 +426,8 @@ def replay_callbacks(callbacks: Any, curves: Mapping[str, Sequence[float]], *,
     Raises
     ------
     AssertionError
-        If ``callbacks`` is not a list of Keras's own callbacks.
+        If ``callbacks`` is not a list of Keras's own callbacks, or the curves hold no
+        values the logs would.
 
     Examples
     --------
@@ -442,7 +446,9 @@ def replay_callbacks(callbacks: Any, curves: Mapping[str, Sequence[float]], *,
         if not isinstance(callback, keras.callbacks.Callback):
             _fail(f"callback {index + 1}", "a keras.callbacks.Callback", type(callback).__name__)
     logged = {key: [float(value) for value in values] for key, values in curves.items()
-              if key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+              if key in LOGGED}
+    if not logged:
+        _fail("the curves' keys", f"at least one of {list(LOGGED)}", sorted(curves))
     epochs = min(len(values) for values in logged.values())
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss="mse")
