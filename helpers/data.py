@@ -177,7 +177,8 @@ def load_diabetes(*, test_size: int | float = 0.2, seed: int = 0) -> Split:
                   test_size=test_size, seed=seed, stratify=False)
 
 
-def simulate_learning_curves(*, runs: int = 3, epochs: int = 200, seed: int = 0) -> list[dict]:
+def simulate_learning_curves(*, runs: int = 3, epochs: int = 200, seed: int = 0,
+                             pace: tuple[float, float] = (6, 15)) -> list[dict]:
     """Learning curves of simulated training runs that overfit, with noisy validation losses.
 
     In each run the loss on new data first falls, then rises slowly as the model learns its
@@ -193,6 +194,9 @@ def simulate_learning_curves(*, runs: int = 3, epochs: int = 200, seed: int = 0)
         Epochs per run.
     seed : int, default 0
         Seed of the runs: the same seed gives the same curves.
+    pace : tuple of float, default (6, 15)
+        The range each run's pace is drawn from: the epochs its first fall takes to shrink
+        by a factor e. Slower runs reach their lowest loss later.
 
     Returns
     -------
@@ -216,12 +220,12 @@ def simulate_learning_curves(*, runs: int = 3, epochs: int = 200, seed: int = 0)
     epoch = np.arange(epochs)
     curves = []
     for _ in range(runs):
-        pace = generator.uniform(6, 15)  # epochs for the first fall to shrink by a factor e
+        fall = generator.uniform(*pace)
         start, floor = generator.uniform(0.6, 1.0), generator.uniform(0.05, 0.15)
         overfit = generator.uniform(0.002, 0.006)  # how fast the loss rises, per epoch
-        new_data = floor + start * np.exp(-epoch / pace) + overfit * epoch
+        new_data = floor + start * np.exp(-epoch / fall) + overfit * epoch
         curves.append({
-            "loss": 0.02 + 0.9 * np.exp(-epoch / (1.5 * pace)) + generator.normal(0, 0.005, epochs),
+            "loss": 0.02 + 0.9 * np.exp(-epoch / (1.5 * fall)) + generator.normal(0, 0.005, epochs),
             "val_loss": new_data + generator.normal(0, 0.03, epochs),
             "new_data_loss": new_data,
         })

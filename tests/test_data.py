@@ -86,3 +86,10 @@ def test_simulated_curves_are_seeded_and_overfit_after_their_lowest_point():
 def test_simulated_curves_refuse_an_empty_request():
     with pytest.raises(ValueError, match="got 0 runs of 100"):
         data.simulate_learning_curves(runs=0, epochs=100)
+
+
+def test_slower_simulated_runs_reach_their_lowest_loss_later():
+    def lowest(pace):
+        runs = data.simulate_learning_curves(runs=10, epochs=200, seed=1, pace=pace)
+        return np.mean([np.argmin(run["new_data_loss"]) for run in runs])
+    assert lowest((3, 5)) + 10 < lowest((6, 15)) < lowest((25, 30)) - 10

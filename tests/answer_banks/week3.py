@@ -150,34 +150,91 @@ history = model.fit(x=x_train, y=y_train, batch_size=32, epochs=6, verbose=0, va
     ),
     "w3_restore_weights": Exercise(
         correct={
-            "str path": '''
-def restore_weights(path):
+            "the lowest validation loss": '''
+def choose_epoch(history):
+    return int(np.argmin(history["val_loss"])) + 1
+
+def restore_checkpoint(folder, epoch):
     restored = build_model()
-    restored.load_weights(str(path))
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
     return restored
 ''',
-            "os.fspath": '''
-def restore_weights(path):
+            "the lowest validation loss after the first three epochs, os.fspath": '''
+def choose_epoch(history):
+    losses = list(history["val_loss"])
+    start = min(3, len(losses) - 1)
+    return start + losses[start:].index(min(losses[start:])) + 1
+
+def restore_checkpoint(folder, epoch):
     fresh = build_model()
-    fresh.load_weights(os.fspath(path), skip_mismatch=False)
+    fresh.load_weights(os.fspath(os.path.join(folder, "epoch_%02d.weights.h5" % epoch)))
     return fresh
+''',
+            "the lowest of an exponential moving average, in pure Python": '''
+def choose_epoch(history):
+    value, smoothed = history["val_loss"][0], []
+    for loss in history["val_loss"]:
+        value = 0.6 * value + 0.4 * loss
+        smoothed.append(value)
+    return smoothed.index(min(smoothed)) + 1
+
+def restore_checkpoint(folder, epoch):
+    restored = build_model()
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
+    return restored
 ''',
         },
         wrong={
+            "the last epoch": '''
+def choose_epoch(history):
+    return len(history["val_loss"])
+
+def restore_checkpoint(folder, epoch):
+    restored = build_model()
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
+    return restored
+''',
+            "the lowest training loss": '''
+def choose_epoch(history):
+    return int(np.argmin(history["loss"])) + 1
+
+def restore_checkpoint(folder, epoch):
+    restored = build_model()
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
+    return restored
+''',
+            "a fixed epoch, 40 or the last": '''
+def choose_epoch(history):
+    return min(40, len(history["val_loss"]))
+
+def restore_checkpoint(folder, epoch):
+    restored = build_model()
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
+    return restored
+''',
+            "the highest validation accuracy": '''
+def choose_epoch(history):
+    return int(np.argmax(history["val_accuracy"])) + 1
+
+def restore_checkpoint(folder, epoch):
+    restored = build_model()
+    restored.load_weights(str(Path(folder) / f"epoch_{epoch:02d}.weights.h5"))
+    return restored
+''',
             "loads into the trained model": '''
-def restore_weights(path):
-    model.load_weights(path)
+def choose_epoch(history):
+    return int(np.argmin(history["val_loss"])) + 1
+
+def restore_checkpoint(folder, epoch):
+    model.load_weights(Path(folder) / f"epoch_{epoch:02d}.weights.h5")
     return model
 ''',
             "never loads": '''
-def restore_weights(path):
+def choose_epoch(history):
+    return int(np.argmin(history["val_loss"])) + 1
+
+def restore_checkpoint(folder, epoch):
     return build_model()
-''',
-            "always the best file": '''
-def restore_weights(path):
-    fresh = build_model()
-    fresh.load_weights(WORK_DIR / "best.weights.h5")
-    return fresh
 ''',
         },
     ),
