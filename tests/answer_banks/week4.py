@@ -32,17 +32,14 @@ def _unfreeze(whole="extractor.trainable = True", first="first_layer", offset=""
     return _UNFREEZE.format(whole=whole, first=first, offset=offset, batch_norm=batch_norm)
 
 
-_FINE_TUNE = '''
-def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
-    {unfreeze}
-    {compile}
-    return model.fit(images, labels, epochs={epochs}, batch_size=32, verbose=0)
+_AUGMENT = '''
+def augment(images, labels):
+{body}
 '''
 
 
-def _fine_tune(unfreeze="unfreeze_top(extractor)",
-               compile="compile_for_transfer(model, learning_rate)", epochs="epochs"):
-    return _FINE_TUNE.format(unfreeze=unfreeze, compile=compile, epochs=epochs)
+def _augment(body):
+    return _AUGMENT.format(body=body)
 
 
 _BEAT = '''
@@ -54,6 +51,13 @@ fine_tuned_accuracy = {accuracy}
 _AS_CHOSEN = ("unfreeze_top(extractor, first_layer=fine_tune_choice['first_layer'])\n"
               "compile_for_transfer(model, fine_tune_choice['learning_rate'])\n"
               "model.fit(x_few, y_few, epochs=fine_tune_choice['epochs'], batch_size=32, verbose=0)")
+
+_BY_HAND = ("extractor.trainable = True\n"
+            "for layer in extractor.layers:\n"
+            "    layer.trainable = layer.name == 'conv_2'\n"
+            "model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001),\n"
+            "              loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+            "model.fit(x_few, y_few, epochs=15, batch_size=32, verbose=0)")
 
 
 def _beat(first="conv_2", rate=1e-3, epochs=15, seed=0, tune=_AS_CHOSEN,
@@ -277,29 +281,31 @@ def unfreeze_top(extractor, first_layer="conv_2"):
             "always conv_2": _unfreeze(first='"conv_2"'),
         },
     ),
-    "w4_fine_tune": Exercise(
+    "w4_augment": Exercise(
         correct={
-            "keywords": '''
-def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
-    unfreeze_top(extractor, first_layer="conv_2")
-    model = compile_for_transfer(model, learning_rate=learning_rate)
-    history = model.fit(x=images, y=labels, batch_size=32, epochs=epochs, verbose=0, shuffle=True)
-    return history
-''',
-            "returns model.history": '''
-def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
-    unfreeze_top(extractor)
-    compile_for_transfer(model, learning_rate)
-    model.fit(images, labels, epochs=epochs, batch_size=32, verbose=0)
-    return model.history
-''',
+            "shifts of 2 pixels (np.roll)": _augment('''
+    moved = [np.roll(images, (rows, columns), axis=(1, 2)) for rows in (-2, 0, 2) for columns in (-2, 0, 2)]
+    return np.concatenate(moved), np.tile(labels, len(moved))'''),
+            "turns of up to 15 degrees (scipy.ndimage)": _augment('''
+    from scipy import ndimage
+    angles = [-15, -7.5, 0, 7.5, 15]
+    turned = [ndimage.rotate(images, angle, axes=(1, 2), reshape=False, order=1) for angle in angles]
+    return np.clip(np.concatenate(turned), 0, 1).astype("float32"), np.concatenate([labels] * len(angles))'''),
+            "Keras's random rotation and translation layers": _augment('''
+    vary = keras.Sequential([keras.layers.RandomRotation(0.04, seed=1),
+                             keras.layers.RandomTranslation(0.08, 0.08, seed=2)])
+    copies = [images] + [keras.ops.convert_to_numpy(vary(images, training=True)) for _ in range(9)]
+    return np.clip(np.concatenate(copies), 0, 1).astype("float32"), np.tile(labels, 10)'''),
         },
         wrong={
-            "no recompile": _fine_tune(compile="pass"),
-            "hard-coded learning rate": _fine_tune(compile="compile_for_transfer(model, 1e-3)"),
-            "never unfreezes": _fine_tune(unfreeze="pass"),
-            "unfreezes everything": _fine_tune(unfreeze="extractor.trainable = True"),
-            "hard-coded epochs": _fine_tune(epochs=15),
+            "the 25 images unchanged": _augment("    return images, labels"),
+            "nine identical copies": _augment("    return np.concatenate([images] * 9), np.tile(labels, 9)"),
+            "mirror images": _augment(
+                "    return np.concatenate([images, images[:, :, ::-1]]), np.concatenate([labels, labels])"),
+            "half-turns": _augment(
+                "    return np.concatenate([images, images[:, ::-1, ::-1]]), np.concatenate([labels, labels])"),
+            "the test images added, with their labels": _augment(
+                "    return np.concatenate([images, x_test]), np.concatenate([labels, y_test])"),
         },
     ),
     "w4_beat_baseline": Exercise(
@@ -309,13 +315,11 @@ def fine_tune(model, extractor, images, labels, learning_rate=1e-4, epochs=15):
                 rate=3e-4, epochs=10,
                 accuracy="float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))"),
             "conv_1 on at 1e-3 for 10 epochs": _beat(first="conv_1", epochs=10),
-            "conv_2 at 1e-3 for 15 epochs, with fine_tune()": _beat(
-                tune="fine_tune(model, extractor, x_few, y_few, learning_rate=1e-3, epochs=15)"),
+            "conv_2 at 1e-3 for 15 epochs, set by hand": _beat(tune=_BY_HAND),
         },
         wrong={
             "no fine-tuning": _beat(tune="pass", accuracy="head_accuracy"),
-            "fine-tuned on the test set": _beat(
-                tune="fine_tune(model, extractor, x_test, y_test, learning_rate=1e-3)"),
+            "fine-tuned on the test set": _beat(tune=_AS_CHOSEN.replace("x_few, y_few", "x_test, y_test")),
             "a rate too small to move anything": _beat(rate=1e-5),
             "a single epoch": _beat(rate=1e-4, epochs=1),
             "too high a rate on conv_2": _beat(rate=0.01),
