@@ -34,6 +34,47 @@ def _quantize(low="min(float(weights.min()), 0.0)", high="max(float(weights.max(
     return _QUANTIZE.format(low=low, high=high, levels=levels, guard=guard, zero=zero)
 
 
+_QUANTIZE_NUMPY = '''
+def quantize_int8(weights):
+    low = min(np.min(weights), 0.0)
+    high = max(np.max(weights), 0.0)
+    scale = 1.0 if high == low else float((high - low) / 255)
+    zero_point = int(np.round(-128 - low / scale))
+    q = np.clip(np.rint(weights / scale) + zero_point, -128, 127).astype("int8")
+    return q, scale, zero_point
+'''
+
+_DEQUANTIZE = {
+    "float32 throughout": '''
+def dequantize(q, scale, zero_point):
+    return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+''',
+    "int32 then cast": '''
+def dequantize(q, scale, zero_point):
+    return np.asarray((q.astype(np.int32) - zero_point) * scale, dtype=np.float32)
+''',
+}
+
+_DEQUANTIZE_WRONG = {
+    "int8 arithmetic overflows": '''
+def dequantize(q, scale, zero_point):
+    return ((q - np.int8(zero_point)) * scale).astype(np.float32)
+''',
+    "adds the zero point after scaling": '''
+def dequantize(q, scale, zero_point):
+    return (q.astype(np.float32) * scale + zero_point).astype(np.float32)
+''',
+    "float64": '''
+def dequantize(q, scale, zero_point):
+    return (q.astype(np.float64) - zero_point) * scale
+''',
+    "sign of the zero point": '''
+def dequantize(q, scale, zero_point):
+    return ((q.astype(np.float32) + zero_point) * scale).astype(np.float32)
+''',
+}
+
+
 _SIAMESE = '''
 def build_siamese(encoder):
     left = keras.Input(shape=(28, 28), name="left")
@@ -121,52 +162,37 @@ def prune_by_magnitude(weights, sparsity):
     ),
     "w5_quantize_int8": Exercise(
         correct={
-            "numpy rounding, guard first": '''
-def quantize_int8(weights):
-    low = min(np.min(weights), 0.0)
-    high = max(np.max(weights), 0.0)
-    scale = 1.0 if high == low else float((high - low) / 255)
-    zero_point = int(np.round(-128 - low / scale))
-    q = np.clip(np.rint(weights / scale) + zero_point, -128, 127).astype("int8")
-    return q, scale, zero_point
-''',
-            "python floats": _quantize(),
+            "numpy rounding, guard first; float32 throughout": _QUANTIZE_NUMPY + _DEQUANTIZE["float32 throughout"],
+            "python floats; int32 then cast": _quantize() + _DEQUANTIZE["int32 then cast"],
+            "python floats; float32 throughout": _quantize() + _DEQUANTIZE["float32 throughout"],
         },
         wrong={
-            "range without zero": _quantize(low="float(weights.min())", high="float(weights.max())"),
-            "no -128 offset": _quantize(zero="-low / scale"),
-            "256 levels": _quantize(levels=256),
-            "no guard for all zeros": _quantize(guard=""),
+            **{f"{name}; dequantize right": answer + _DEQUANTIZE["float32 throughout"] for name, answer in {
+                "range without zero": _quantize(low="float(weights.min())", high="float(weights.max())"),
+                "no -128 offset": _quantize(zero="-low / scale"),
+                "256 levels": _quantize(levels=256),
+                "no guard for all zeros": _quantize(guard=""),
+            }.items()},
+            **{f"quantize right; {name}": _quantize() + answer for name, answer in _DEQUANTIZE_WRONG.items()},
         },
     ),
-    "w5_dequantize": Exercise(
+    "w5_prune_choice": Exercise(
         correct={
-            "float32 throughout": '''
-def dequantize(q, scale, zero_point):
-    return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
-''',
-            "int32 then cast": '''
-def dequantize(q, scale, zero_point):
-    return np.asarray((q.astype(np.int32) - zero_point) * scale, dtype=np.float32)
-''',
+            "82 % of the hidden kernel": 'pruning_choice = {"hidden": 0.82, "output": 0.0}\n',
+            "85 % of the hidden kernel, 20 % of the output kernel": (
+                'pruning_choice = {"output": 0.2, "hidden": 0.85}\n'),
+            "88 % of the hidden kernel, as numpy floats": (
+                'pruning_choice = dict(hidden=np.float32(0.88), output=np.float64(0))\n'),
         },
         wrong={
-            "int8 arithmetic overflows": '''
-def dequantize(q, scale, zero_point):
-    return ((q - np.int8(zero_point)) * scale).astype(np.float32)
-''',
-            "adds the zero point after scaling": '''
-def dequantize(q, scale, zero_point):
-    return (q.astype(np.float32) * scale + zero_point).astype(np.float32)
-''',
-            "float64": '''
-def dequantize(q, scale, zero_point):
-    return (q.astype(np.float64) - zero_point) * scale
-''',
-            "sign of the zero point": '''
-def dequantize(q, scale, zero_point):
-    return ((q.astype(np.float32) + zero_point) * scale).astype(np.float32)
-''',
+            "80 % of the hidden kernel: 79 % of all kernel weights": (
+                'pruning_choice = {"hidden": 0.8, "output": 0.0}\n'),
+            "half of each": 'pruning_choice = {"hidden": 0.5, "output": 0.5}\n',
+            "93 % of the hidden kernel costs two points": 'pruning_choice = {"hidden": 0.93, "output": 0.0}\n',
+            "half the output kernel too, fine on this model only": (
+                'pruning_choice = {"hidden": 0.85, "output": 0.5}\n'),
+            "90 % of both": 'pruning_choice = {"hidden": 0.9, "output": 0.9}\n',
+            "percentages": 'pruning_choice = {"hidden": 85, "output": 0}\n',
         },
     ),
     "w5_load_raw_weights": Exercise(
