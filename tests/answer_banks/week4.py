@@ -32,6 +32,49 @@ def _unfreeze(whole="extractor.trainable = True", first="first_layer", offset=""
     return _UNFREEZE.format(whole=whole, first=first, offset=offset, batch_norm=batch_norm)
 
 
+_COMPILE = {
+    "loss and metric objects": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    return model
+''',
+    "loss function": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(tf.keras.optimizers.Adam(learning_rate=learning_rate),
+                  keras.losses.sparse_categorical_crossentropy, metrics=["accuracy"])
+    return model
+''',
+}
+_COMPILE_WRONG = {
+    "from_logits on a softmax model": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+''',
+    "one-hot loss": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+    "default learning rate": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+    "returns nothing": '''
+def compile_for_transfer(model, learning_rate):
+    model.compile(keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+''',
+}
+
+
+def _decay(strength):
+    return f"head_weight_decay = {strength}\n"
+
+
 _AUGMENT = '''
 def augment(images, labels):
 {body}
@@ -207,41 +250,17 @@ def build_transfer_model(extractor, num_classes=5):
     ),
     "w4_compile_for_transfer": Exercise(
         correct={
-            "loss and metric objects": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(),
-                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    return model
-''',
-            "loss function": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile(tf.keras.optimizers.Adam(learning_rate=learning_rate),
-                  keras.losses.sparse_categorical_crossentropy, metrics=["accuracy"])
-    return model
-''',
+            "loss and metric objects; L2 of 0.1": _COMPILE["loss and metric objects"] + _decay(0.1),
+            "loss function; L2 of 1": _COMPILE["loss function"] + _decay(1.0),
+            "loss and metric objects; L2 of 3, a NumPy float": (
+                _COMPILE["loss and metric objects"] + _decay("np.float32(3.0)")),
         },
         wrong={
-            "from_logits on a softmax model": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
-''',
-            "one-hot loss": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile(keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
-''',
-            "default learning rate": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile("adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-''',
-            "returns nothing": '''
-def compile_for_transfer(model, learning_rate):
-    model.compile(keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-''',
+            **{f"{name}; L2 of 0.3": answer + _decay(0.3) for name, answer in _COMPILE_WRONG.items()},
+            "no penalty": _COMPILE["loss function"] + _decay(0),
+            "a penalty too weak to matter (0.01)": _COMPILE["loss function"] + _decay(0.01),
+            "a penalty so strong the head barely learns (30)": _COMPILE["loss function"] + _decay(30),
+            "a penalty that still loses too little (10)": _COMPILE["loss function"] + _decay(10),
         },
     ),
     "w4_train_head": Exercise(
