@@ -46,6 +46,14 @@ def compile_for_transfer(model, learning_rate):
                   keras.losses.sparse_categorical_crossentropy, metrics=["accuracy"])
     return model
 ''',
+    "optimiser from its settings": '''
+def compile_for_transfer(model, learning_rate):
+    settings = {"learning_rate": learning_rate}
+    optimiser = keras.optimizers.Adam(**settings)
+    model.compile(optimizer=optimiser, loss=keras.losses.get("sparse_categorical_crossentropy"),
+                  metrics=["accuracy"])
+    return model
+''',
 }
 _COMPILE_WRONG = {
     "from_logits on a softmax model": '''
@@ -252,8 +260,8 @@ def build_transfer_model(extractor, num_classes=5):
         correct={
             "loss and metric objects; L2 of 0.1": _COMPILE["loss and metric objects"] + _decay(0.1),
             "loss function; L2 of 1": _COMPILE["loss function"] + _decay(1.0),
-            "loss and metric objects; L2 of 3, a NumPy float": (
-                _COMPILE["loss and metric objects"] + _decay("np.float32(3.0)")),
+            "optimiser from its settings; L2 of 3, a NumPy float": (
+                _COMPILE["optimiser from its settings"] + _decay("np.float32(3.0)")),
         },
         wrong={
             **{f"{name}; L2 of 0.3": answer + _decay(0.3) for name, answer in _COMPILE_WRONG.items()},
