@@ -320,46 +320,71 @@ def predict_labels(model, images):
     ),
     "w1_classifier": Exercise(
         correct={
-            "the MLP for 8 epochs": '''
-helpers.set_seed(0)
-x_train, x_test = scale_images(x_train_raw), scale_images(x_test_raw)
-model = compile_classifier(build_mlp())
-history = train(model, x_train, y_train, epochs=8)
-test_accuracy = float(np.mean(predict_labels(model, x_test) == y_test))
+            "two convolutions of 32 filters, added one by one": '''
+def build_small_classifier():
+    network = keras.Sequential()
+    network.add(keras.Input(shape=(28, 28, 1)))
+    for _ in range(2):
+        network.add(keras.layers.Conv2D(32, 3, activation="relu"))
+        network.add(keras.layers.MaxPooling2D(2))
+    network.add(keras.layers.Flatten())
+    network.add(keras.layers.Dense(10, activation="softmax"))
+    return network
 ''',
-            "the CNN, larger batches, evaluate()": '''
-helpers.set_seed(3)
-model = compile_classifier(build_cnn(), learning_rate=0.002)
-history = train(model, scale_images(x_train_raw), y_train, epochs=5, batch_size=64, validation_split=0.05)
-test_accuracy = model.evaluate(scale_images(x_test_raw), y_test, verbose=0, return_dict=True)["accuracy"]
+            "two narrow convolutions and a small hidden layer": '''
+def build_small_classifier():
+    layers = [keras.Input((28, 28, 1))]
+    layers += [keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"), keras.layers.MaxPool2D()]
+    layers += [keras.layers.Conv2D(16, kernel_size=(3, 3), activation="relu"), keras.layers.MaxPool2D()]
+    layers += [keras.layers.Flatten(), keras.layers.Dense(32, activation="relu")]
+    return keras.Sequential(layers + [keras.layers.Dense(10, activation="softmax")])
+''',
+            "three padded convolutions": '''
+def build_small_classifier():
+    def block(filters):
+        return [keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
+                keras.layers.MaxPooling2D(pool_size=2)]
+    return keras.Sequential([keras.layers.Input(shape=(28, 28, 1)), *block(16), *block(32), *block(32),
+                             keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
 ''',
         },
         wrong={
-            "trained on the test images": '''
-helpers.set_seed(0)
-x_test = scale_images(x_test_raw)
-model = compile_classifier(build_cnn())
-history = train(model, x_test, y_test, epochs=10)
-test_accuracy = float(np.mean(predict_labels(model, x_test) == y_test))
+            "Exercise 4's network, over the budget": '''
+def build_small_classifier():
+    return build_cnn()
 ''',
-            "accuracy on the training images": '''
-helpers.set_seed(0)
-x_train = scale_images(x_train_raw)
-model = compile_classifier(build_cnn())
-history = train(model, x_train, y_train, epochs=2)
-test_accuracy = float(np.mean(predict_labels(model, x_train) == y_train))
+            "a multilayer perceptron that fits the budget": '''
+def build_small_classifier():
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(24, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
 ''',
-            "undertrained": '''
-helpers.set_seed(0)
-model = compile_classifier(build_mlp(), learning_rate=1e-5)
-history = train(model, scale_images(x_train_raw), y_train, epochs=1)
-test_accuracy = float(np.mean(predict_labels(model, scale_images(x_test_raw)) == y_test))
+            "one convolution and coarse pooling": '''
+def build_small_classifier():
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                             keras.layers.Conv2D(16, (3, 3), activation="relu"),
+                             keras.layers.MaxPooling2D((3, 3)), keras.layers.Flatten(),
+                             keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
 ''',
-            "accuracy as a percentage": '''
-helpers.set_seed(0)
-model = compile_classifier(build_cnn())
-history = train(model, scale_images(x_train_raw), y_train, epochs=5)
-test_accuracy = 100 * float(np.mean(predict_labels(model, scale_images(x_test_raw)) == y_test))
+            "global average pooling throws away where the strokes are": '''
+def build_small_classifier():
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                             keras.layers.Conv2D(16, (3, 3), activation="relu"),
+                             keras.layers.MaxPooling2D((2, 2)),
+                             keras.layers.Conv2D(32, (3, 3), activation="relu"),
+                             keras.layers.GlobalAveragePooling2D(),
+                             keras.layers.Dense(10, activation="softmax")])
+''',
+            "the same model every call": '''
+_network = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                             keras.layers.Conv2D(16, (3, 3), activation="relu"),
+                             keras.layers.MaxPooling2D((2, 2)),
+                             keras.layers.Conv2D(32, (3, 3), activation="relu"),
+                             keras.layers.MaxPooling2D((2, 2)), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")])
+def build_small_classifier():
+    return _network
 ''',
         },
     ),
