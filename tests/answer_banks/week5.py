@@ -302,6 +302,30 @@ class GradientNormRecorder(keras.callbacks.Callback):
             "norm of the kernel, not its gradient": _recorder(measured="layer.kernel"),
         },
     ),
+    "w5_deep_choice": Exercise(
+        correct={
+            "tanh, Glorot": 'deep_choice = {"activation": "tanh", "kernel_initializer": "glorot_uniform"}\n',
+            "SELU, LeCun normal": 'deep_choice = dict(kernel_initializer="lecun_normal", activation="selu")\n',
+            "ELU, a He-uniform object": (
+                'deep_choice = {"activation": "elu", "kernel_initializer": keras.initializers.HeUniform()}\n'),
+            "leaky ReLU, He normal": (
+                'deep_choice = {"activation": "leaky_relu", "kernel_initializer": "he_normal"}\n'),
+        },
+        wrong={
+            "sigmoid, Glorot": 'deep_choice = {"activation": "sigmoid", "kernel_initializer": "glorot_uniform"}\n',
+            "sigmoid, He: the initializer alone is not enough": (
+                'deep_choice = {"activation": "sigmoid", "kernel_initializer": "he_normal"}\n'),
+            "tanh, tiny weights": ('deep_choice = {"activation": "tanh", '
+                                   '"kernel_initializer": keras.initializers.RandomNormal(stddev=0.01)}\n'),
+            "ReLU, huge weights": ('deep_choice = {"activation": "relu", '
+                                   '"kernel_initializer": keras.initializers.RandomNormal(stddev=1.0)}\n'),
+            "ReLU, zeros": 'deep_choice = {"activation": "relu", "kernel_initializer": "zeros"}\n',
+            "linear: one linear model": (
+                'deep_choice = {"activation": "linear", "kernel_initializer": "glorot_uniform"}\n'),
+            "an activation of its own": (
+                'deep_choice = {"activation": lambda x: keras.activations.relu(x), "kernel_initializer": "he_normal"}\n'),
+        },
+    ),
     "w5_concept_kernel_layout": concept(
         "keras_kernel_shape", correct=["(5, 3, 3, 32)", "[5, 3, 3, 32]"],
         wrong=["(32, 3, 5, 3)", "(3, 5, 3, 32)", "(None, 5, 3, 3, 32)", "(5, 3, 32)", '"5x3x3x32"']),
