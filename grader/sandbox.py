@@ -11,6 +11,7 @@ gets "Resource temporarily unavailable" instead of filling the machine).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -253,8 +254,11 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Limi
                 command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_limit_child(limits.process_bytes))
-        watched = psutil.Process(child.pid)
-        while child.poll() is None:
+        try:
+            watched: psutil.Process | None = psutil.Process(child.pid)
+        except psutil.NoSuchProcess:  # it ended, and the worker reaped it, before it was watched
+            watched = None
+        while watched is not None and child.poll() is None:
             memory, tasks = _usage(_tree(watched))
             peak = max(peak, memory)
             polls += 1
@@ -270,7 +274,11 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Limi
             if failure:
                 break
             time.sleep(POLL_SECONDS)
-        stop_tree(watched, adopted)
+        if watched is not None:
+            stop_tree(watched, adopted)
+        else:  # what it started, if anything, is in its own process group
+            with contextlib.suppress(OSError):
+                os.killpg(child.pid, signal.SIGKILL)
         child.wait()
     if not failure and child.returncode != 0:
         failure = f"the grading process ended with exit status {child.returncode}"
