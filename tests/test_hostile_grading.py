@@ -26,8 +26,8 @@ from grader.config import CourseConfig
 from testkit.course import ROOT, answered, grade_id, make_course_copy, points, read_notebook
 
 WEEK = "week1_sequential"
-# The notebook needs ~35 s and 1.2 GiB at most on a quiet machine, its slowest cell (Exercise 8's
-# hidden test, which trains a network) ~12 s: the limits leave a wide margin for a loaded one,
+# The notebook needs ~30 s and 1.2 GiB at most on a quiet machine, its slowest cells ~8 s each
+# (cells that train networks): the limits leave a wide margin for a loaded one,
 # the cell limit is the course's own (nbgrader_config.py), and 2 jobs x 3 GiB fit on any
 # machine that runs the tests.
 LIMITS = ["--timeout", "400", "--cell-timeout", "120", "--memory", "3", "--jobs", "2"]
