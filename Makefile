@@ -4,7 +4,7 @@ include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (sh
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
 
-.PHONY: help lab test check smoke release execute validate grade report export bench clean student-edition import
+.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -20,6 +20,7 @@ help:
 	@echo "           [WORKSHEET=grading-worksheet.csv TIMEZONE=Europe/London]   submissions from the platform"
 	@echo "make export PLATFORM=canvas|moodle ROSTER=roster.csv   grades for the learning platform"
 	@echo "make bench      time each notebook and one graded submission"
+	@echo "make harder-track   week 1's networks on the capstone's harder digits and on the plain ones"
 	@echo "make student-edition   student-edition/: the course without answers, to give students"
 
 # EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
@@ -124,6 +125,9 @@ student-edition: $(STAMP)
 
 bench: $(STAMP)
 	python benchmarks/bench.py
+
+harder-track: $(STAMP)
+	python benchmarks/harder_track.py
 
 clean:
 	rm -rf $(VENV) .venv-* gradebook.db autograded feedback reports grading-logs grades.csv grades-*.csv \

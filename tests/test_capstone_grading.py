@@ -38,7 +38,7 @@ def test_the_solution_earns_every_automatic_point(capstone):
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     found = scores(course, WEEK)
     assert found["solution"] == {**POINTS, REFLECTION: 0}
-    assert sum(found["partial"].values()) == POINTS["w6_build_dense_tests"]
+    assert sum(found["partial"].values()) == POINTS["w6_build_model_tests"]
     assert sum(found["blank"].values()) == 0
 
 

@@ -33,6 +33,29 @@ def test_mnist_sample_rejects_unknown_classes(classes):
         data.load_mnist_sample(classes=classes)
 
 
+def test_harder_digits_are_the_sample_split_alike_and_changed_by_seed():
+    (plain, plain_labels), (plain_test, plain_test_labels) = data.load_mnist_sample(
+        test_size=1500, seed=6)
+    (harder, labels), (harder_test, test_labels) = data.load_harder_digits(test_size=1500, seed=6)
+    assert np.array_equal(labels, plain_labels) and np.array_equal(test_labels, plain_test_labels)
+    assert harder.shape == plain.shape and harder.dtype == np.uint8
+    np.testing.assert_array_equal(harder, data.harder_digits(plain, seed=6))
+    np.testing.assert_array_equal(harder_test, data.harder_digits(plain_test, seed=7))
+    assert (harder != plain).any(axis=(1, 2)).all(), "every image is changed"
+    assert not (harder[:100] == data.harder_digits(plain[:100], seed=8)).all(axis=(1, 2)).any()
+    # Still the same digits: closer to their own source than to another digit's, on average.
+    own = np.abs(harder[:200].astype(int) - plain[:200]).mean()
+    shuffled = np.abs(harder[:200].astype(int) - plain[1:201]).mean()
+    assert own < shuffled
+
+
+@pytest.mark.parametrize("images", [np.zeros((3, 28, 28)), np.zeros((28, 28), np.uint8),
+                                    np.zeros((2, 32, 32), np.uint8)])
+def test_harder_digits_rejects_what_is_not_a_batch_of_uint8_digits(images):
+    with pytest.raises(ValueError, match=r"expected uint8 images of shape \(n, 28, 28\), got"):
+        data.harder_digits(images, seed=0)
+
+
 @pytest.mark.parametrize("test_size", [0, 5000, 1.0, 0.0, -0.5])
 def test_loaders_reject_impossible_test_sizes(test_size):
     with pytest.raises(ValueError, match="expected a test_size"):

@@ -191,7 +191,8 @@ def _backed(written, available, settings):
     code (``settings``) or a named constant."""
     value, tolerance = float(written.rstrip("%").replace(",", "")), _tolerance(written) + 1e-9
     scales = (1, 100) if written.endswith("%") else (1,)  # 98% may be a printed 0.98
-    return (any(abs(scale * number - value) <= tolerance
+    # Prose states sizes ("cost 0.063" for a printed -0.063), so a printed number backs its size.
+    return (any(abs(scale * abs(number) - value) <= tolerance
                 for number in available for scale in scales)
             or any(round(value / scale, 12) in settings for scale in scales)
             or written in CONSTANTS)

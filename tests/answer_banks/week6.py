@@ -1,31 +1,43 @@
-"""Week 6 answers: the capstone, graded by what the models and their files show."""
+"""Week 6 answers: the capstone's experiment, graded by what the runs and their files show."""
 
 from answer_banks import Exercise, concept
 
-_DENSE = '''
-def build_dense():
+_MODEL = '''
+BASELINE = {{"filters": {filters}, "rate": 0.003}}
+
+
+def build_model(settings):
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(settings["filters"], 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
         keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
+        keras.layers.Dense(10, activation="{activation}"),
     ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(settings["rate"]), loss="{loss}",
+                  metrics=["accuracy"])
     return model
 '''
 
-_CNN = '''
-def build_cnn():
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D({filters}, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense({units}, activation="{activation}"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=[{metrics}])
-    return model
+
+def _model(filters=8, activation="softmax", loss="sparse_categorical_crossentropy"):
+    return _MODEL.format(filters=filters, activation=activation, loss=loss)
+
+
+# Exercise 2's answers start from the solution's BASELINE: 16 filters, dropout 0.2, rate 0.002.
+_PLAN = '''
+EXPERIMENTS = {{"baseline": BASELINE, {changes}}}
+SEEDS = {seeds}
 '''
+
+
+_CHANGES = ('"dropout0": {**BASELINE, "dropout": 0.0}, '
+            '"rate0.004": {**BASELINE, "learning_rate": 0.004}')
+
+
+def _plan(changes=_CHANGES, seeds="[0, 1]"):
+    return _PLAN.format(changes=changes, seeds=seeds)
+
 
 _CALLBACKS = '''
 def make_callbacks(name):
@@ -46,133 +58,157 @@ def _callbacks(stop_monitor="val_loss", restore=True, schedule=_SCHEDULE, best_o
                              best_only=best_only)
 
 
-_TRAIN = '''
-helpers.set_seed(0)
+# Exercise 4's answers train 3 epochs a run (the solution 5) to keep the bank quick; those
+# whose fault shows without training much train 1.
+_RUN = '''
 models, histories, run_callbacks = {{}}, {{}}, {{}}
-for name, build in (("dense", build_dense), ("cnn", build_cnn)):
-    models[name] = build()
-    run_callbacks[name] = {callbacks}
-    histories[name] = models[name].fit(
-        {images}, {validation}, epochs=6, batch_size=64,
-        callbacks=run_callbacks[name], verbose=0)
+for name, settings in EXPERIMENTS.items():
+    for seed in SEEDS:
+        helpers.set_seed({seed})
+        run = (name, seed)
+        models[run] = build_model(settings)
+        run_callbacks[run] = {callbacks}
+        histories[run] = models[run].fit(
+            {images}, {validation}, epochs={epochs}, batch_size=64,
+            callbacks=run_callbacks[run], verbose=0)
 '''
 
 
-def _train(validation="validation_data=(x_val, y_val)", callbacks="make_callbacks(name)",
-           images="x_train, y_train"):
-    return _TRAIN.format(validation=validation, callbacks=callbacks, images=images)
+def _run(seed="seed", callbacks='make_callbacks(f"{name}_seed{seed}")', images="x_train, y_train",
+         validation="validation_data=(x_val, y_val)", epochs=3):
+    return _RUN.format(seed=seed, callbacks=callbacks, images=images, validation=validation,
+                       epochs=epochs)
 
 
-# Trains without a CSVLogger, then writes the log from the History, as CSVLogger would.
-_LOG_BY_HAND = '''
-import csv
-helpers.set_seed(0)
-models, histories, run_callbacks = {}, {}, {}
-for name, build in (("dense", build_dense), ("cnn", build_cnn)):
-    models[name] = build()
-    run_callbacks[name] = make_callbacks(name)
-    used = [callback for callback in run_callbacks[name]
-            if not isinstance(callback, keras.callbacks.CSVLogger)]
-    histories[name] = models[name].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=6,
-                                       batch_size=64, callbacks=used, verbose=0)
-    record = histories[name].history
-    with open(WORK_DIR / f"{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["epoch", *sorted(record)])
-        writer.writeheader()
-        for epoch in range(len(record["loss"])):
-            writer.writerow({"epoch": epoch, **{key: values[epoch] for key, values in record.items()}})
-'''
 _FRESH_WORK_DIR = "shutil.rmtree(WORK_DIR, ignore_errors=True)\nWORK_DIR.mkdir()\n"
 
-_COMPARE = '''
-def compare_models(best_models, histories, images, labels):
-    table = {{}}
-    for name, model in best_models.items():
-        record = histories[name].history
-        predicted = np.argmax(model.predict({images}, verbose=0), axis=1)
-        table[name] = {{
-            "accuracy": {accuracy},
-            "parameters": model.count_params(),
-            "epochs": len(record["loss"]),
-            "best_epoch": {best_epoch},
-        }}
-    return table
+_SUMMARISE = '''
+def summarise(histories):
+    scores = {{}}
+    for (name, _seed), history in histories.items():
+        scores.setdefault(name, []).append(float({score}))
+    return {{name: {{"scores": values, "mean": float(np.mean(values)), "spread": {spread}}}
+            for name, values in {items}}}
 '''
 
 
-def _compare(images="images", accuracy="float(np.mean(predicted == labels))",
-             best_epoch='int(np.argmin(record["val_loss"])) + 1'):
-    return _COMPARE.format(images=images, accuracy=accuracy, best_epoch=best_epoch)
+def _summarise(score='max(history.history["val_accuracy"])',
+               spread="float(max(values) - min(values))", items="scores.items()"):
+    return _SUMMARISE.format(score=score, spread=spread, items=items)
+
+
+_CHOOSE = '''
+chosen = {chosen}
+best_seed = {best_seed}
+final_model = {load}
+'''
+
+
+def _choose(chosen='max(table, key=lambda name: table[name]["mean"])',
+            best_seed="max(SEEDS, key=lambda seed: "
+                      'max(histories[(chosen, seed)].history["val_accuracy"]))',
+            load='keras.models.load_model(WORK_DIR / f"{chosen}_seed{best_seed}.keras")'):
+    return _CHOOSE.format(chosen=chosen, best_seed=best_seed, load=load)
 
 
 _PLOT = '''
-def plot_comparison(comparison, ax=None):
+def plot_experiment(table, ax=None):
     if ax is None:
         _, ax = plt.subplots()
-    names = list(comparison)
-    ax.{bar}(names, [comparison[name]["{column}"] for name in names])
+    names = list(table)
+    means = np.array([table[name]["{height}"] for name in names])
+    lowest = np.array([min(table[name]["scores"]) for name in names])
+    highest = np.array([max(table[name]["scores"]) for name in names])
+    ax.{bar}(names, means, {error})
     ax.set_title("{title}")
-    ax.set_ylabel("accuracy")
+    ax.set_ylabel("validation accuracy")
     return ax
 '''
 
+
+def _plot(height="mean", bar="bar", error="yerr=[means - lowest, highest - means]",
+          title="The experiment"):
+    return _PLOT.format(height=height, bar=bar, error=error, title=title)
+
+
 EXERCISES = {
-    "w6_build_dense": Exercise(
+    "w6_build_model": Exercise(
         correct={
-            "Sequential with Adam": _DENSE,
-            "functional, SGD and a loss object": '''
-def build_dense():
+            "one convolution, settings of its own": _model(),
+            "functional, with augmentation layers": '''
+BASELINE = {"filters": 12, "shift": 0.1, "learning_rate": 0.003}
+
+
+def build_model(settings):
     inputs = keras.Input(shape=(28, 28, 1))
-    hidden = keras.layers.Dense(32, activation="tanh")(keras.layers.Flatten()(inputs))
+    moved = keras.layers.RandomTranslation(settings["shift"], settings["shift"])(inputs)
+    hidden = keras.layers.Conv2D(settings["filters"], 3, activation="relu")(moved)
+    hidden = keras.layers.GlobalMaxPooling2D()(hidden)
     outputs = keras.layers.Dense(10, activation="softmax")(hidden)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.SGD(0.1),
+    model.compile(optimizer=keras.optimizers.RMSprop(settings["learning_rate"]),
                   loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
     return model
 ''',
-        },
-        wrong={
-            "has a convolution": _DENSE.replace(
-                "keras.layers.Flatten(),", "keras.layers.Conv2D(4, 3), keras.layers.Flatten(),"),
-            "no softmax": _DENSE.replace('Dense(10, activation="softmax")', "Dense(10)"),
-            "not compiled": _DENSE.replace("    model.compile(", "    0 and model.compile("),
-            "one-hot loss": _DENSE.replace('"sparse_categorical_crossentropy"',
-                                           '"categorical_crossentropy"'),
-            "one model for every call": _DENSE.replace("def build_dense():", "def _build():")
-            + "\n_only = _build()\ndef build_dense():\n    return _only\n",
-        },
-    ),
-    "w6_build_cnn": Exercise(
-        correct={
-            "one convolution": _CNN.format(filters=8, units=10, activation="softmax",
-                                           metrics='"accuracy"'),
-            "same padding and global pooling": '''
-def build_cnn():
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.RMSprop(0.001),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            "a dense network, settings read with get": '''
+BASELINE = {"hidden": 64}
+
+
+def build_model(settings):
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(settings.get("hidden", 32), activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 ''',
         },
         wrong={
-            "no convolution": _DENSE.replace("build_dense", "build_cnn"),
-            "too big": _CNN.format(filters=64, units=10, activation="softmax",
-                                   metrics='"accuracy"').replace(
+            "no softmax": _model(activation="linear"),
+            "too big": _model(filters=256),
+            "one-hot loss": _model(loss="categorical_crossentropy"),
+            "empty settings": _model().replace('BASELINE = {"filters": 8, "rate": 0.003}',
+                                               'BASELINE = {}').replace(
+                'settings["filters"]', "8").replace('settings["rate"]', "0.003"),
+            "one model for every call": _model() + "\n_only = build_model(BASELINE)\n"
+            "build_model = lambda settings: _only\n",
+            "a Lambda layer": _model().replace(
                 "keras.layers.Flatten(),",
-                "keras.layers.Flatten(), keras.layers.Dense(128, activation='relu'),"),
-            "no softmax": _CNN.format(filters=8, units=10, activation="linear",
-                                      metrics='"accuracy"'),
-            "no accuracy metric": _CNN.format(filters=8, units=10, activation="softmax",
-                                              metrics=""),
+                "keras.layers.Lambda(lambda x: 2 * x), keras.layers.Flatten(),"),
         },
     ),
-    "w6_make_callbacks": Exercise(
+    "w6_plan_experiment": Exercise(
+        correct={
+            "two changes, seeds as a tuple": _plan(seeds="(3, 4)"),
+            "three changes made in a loop": '''
+EXPERIMENTS = {"baseline": BASELINE}
+for setting, value in [("filters", 8), ("learning_rate", 0.005), ("dropout", 0.4)]:
+    EXPERIMENTS[f"{setting}-{value}"] = {**BASELINE, setting: value}
+SEEDS = [0, 1]
+''',
+            "dict() copies, three seeds": _plan(
+                changes='"wide": dict(BASELINE, filters=24), '
+                        '"slow": dict(BASELINE, learning_rate=0.001)',
+                seeds="list(range(5, 7))"),
+        },
+        wrong={
+            "two settings changed at once": _plan(
+                changes='"bigger": {**BASELINE, "filters": 32, "dropout": 0.4}, '
+                        '"rate0.004": {**BASELINE, "learning_rate": 0.004}'),
+            "one seed": _plan(seeds="[0]"),
+            "the same seed twice": _plan(seeds="[0, 0]"),
+            "no baseline": _plan().replace('"baseline": BASELINE, ', ""),
+            "one change only": _plan(changes='"rate0.004": {**BASELINE, "learning_rate": 0.004}'),
+            "nine runs": _plan(seeds="[0, 1, 2]").replace(
+                '"rate0.004"', '"filters8": {**BASELINE, "filters": 8}, "rate0.004"'),
+            "a setting added, not changed": _plan(
+                changes='"batch32": {**BASELINE, "batch_size": 32}, '
+                        '"rate0.004": {**BASELINE, "learning_rate": 0.004}'),
+            "a model too big": _plan(
+                changes='"huge": {**BASELINE, "filters": 256}, '
+                        '"rate0.004": {**BASELINE, "learning_rate": 0.004}'),
+        },
+    ),
+"w6_make_callbacks": Exercise(
         correct={
             "step schedule": _callbacks(),
             "exponential schedule, watching val_accuracy": _callbacks(
@@ -197,103 +233,149 @@ def build_cnn():
                 'f"{name}.weights.h5"), monitor="val_loss", save_weights_only=True,'),
         },
     ),
-    "w6_train": Exercise(
+    "w6_run_experiment": Exercise(
         correct={
-            "a loop over both": _train(),
-            "the CSV logger before the scheduler": _train(
-                callbacks="sorted(make_callbacks(name), key=lambda callback: "
-                          "not isinstance(callback, keras.callbacks.CSVLogger))"),
-            "one call each, batch size 32": '''
-helpers.set_seed(0)
-models = {"dense": build_dense(), "cnn": build_cnn()}
-run_callbacks = {"dense": make_callbacks("dense"), "cnn": make_callbacks("cnn")}
-histories = {
-    "dense": models["dense"].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=4,
-                                 callbacks=run_callbacks["dense"], verbose=0),
-    "cnn": models["cnn"].fit(x_train, y_train, validation_data=(x_val, y_val), epochs=4,
-                             callbacks=run_callbacks["cnn"], verbose=0),
-}
+            "a loop over both": _run(),
+            "the CSV logger before the scheduler, batches of 128": '''
+models, histories, run_callbacks = dict(), dict(), dict()
+for experiment in EXPERIMENTS:
+    for seed in SEEDS:
+        key = (experiment, seed)
+        helpers.set_seed(seed)
+        net = build_model(EXPERIMENTS[experiment])
+        listed = make_callbacks(f"{experiment}_seed{seed}")
+        listed.sort(key=lambda callback: not isinstance(callback, keras.callbacks.CSVLogger))
+        history = net.fit(x_train, y_train, batch_size=128, epochs=3,
+                          validation_data=(x_val, y_val), callbacks=listed, verbose=0)
+        models[key], histories[key], run_callbacks[key] = net, history, listed
+''',
+            "a list of runs first": '''
+runs = [(name, seed) for name in EXPERIMENTS for seed in SEEDS]
+models, histories, run_callbacks = {}, {}, {}
+for name, seed in runs:
+    helpers.set_seed(seed)
+    model = build_model(EXPERIMENTS[name])
+    callbacks = make_callbacks(name + "_seed" + str(seed))
+    histories[name, seed] = model.fit(x_train, y_train, epochs=4, batch_size=32, verbose=0,
+                                      validation_data=(x_val, y_val), callbacks=callbacks)
+    models[name, seed], run_callbacks[name, seed] = model, callbacks
 ''',
         },
         wrong={
-            "validation_split instead of x_val": _train(validation="validation_split=0.2"),
-            "no callbacks": _train(callbacks="[]"),
-            "the dense callbacks for both": _train(callbacks='make_callbacks("dense")'),
-            "trains on the test images": _train(images="x_test, y_test"),
-            "trains on the validation images too": _train(
-                images="np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])"),
-            "trains on the test images too": _train(
+            "the same seed for every run": _run(seed="0"),
+            "validation_split instead of x_val": _run(validation="validation_split=0.2"),
+            "one log per configuration": _run(callbacks="make_callbacks(name)", epochs=1),
+            "no callbacks": _run(callbacks="[]", epochs=1),
+            "trains on the test images too": _run(
                 images="np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])"),
-            "a log written by hand from the History": _LOG_BY_HAND,
+            "trains on the validation images": _run(images="x_val, y_val"),
         },
         before=_FRESH_WORK_DIR,
     ),
-    "w6_reload": Exercise(
+    "w6_summarise": Exercise(
         correct={
-            "a comprehension": '''
-best_models = {name: keras.models.load_model(WORK_DIR / f"{name}.keras") for name in models}
-''',
-            "one by one, from str paths": '''
-best_models = {}
-best_models["dense"] = keras.models.load_model(str(WORK_DIR / "dense.keras"))
-best_models["cnn"] = keras.models.load_model(str(WORK_DIR / "cnn.keras"))
-''',
-        },
-        wrong={
-            "the trained models": "best_models = models\n",
-            "the dense file for both": '''
-best_models = {name: keras.models.load_model(WORK_DIR / "dense.keras") for name in models}
-''',
-            "untrained models": 'best_models = {"dense": build_dense(), "cnn": build_cnn()}\n',
-            "other names": '''
-best_models = {name.upper(): keras.models.load_model(WORK_DIR / f"{name}.keras")
-               for name in models}
-''',
-        },
-    ),
-    "w6_compare_models": Exercise(
-        correct={
-            "argmax of predictions": _compare(),
-            "evaluate, and the epoch found by its loss": '''
-def compare_models(best_models, histories, images, labels):
+            "setdefault, then a comprehension": _summarise(),
+            "np.max and np.ptp, grouped by name": '''
+def summarise(histories):
+    names = list(dict.fromkeys(name for name, _ in histories))
     table = {}
-    for name, model in best_models.items():
-        record = histories[name].history
-        loss = model.evaluate(x_val, y_val, verbose=0)[0]
-        best = int(np.argmin(np.abs(np.array(record["val_loss"]) - loss)))
-        table[name] = {"accuracy": float(model.evaluate(images, labels, verbose=0)[1]),
-                       "parameters": int(model.count_params()),
-                       "epochs": len(record["epoch"] if "epoch" in record else record["loss"]),
-                       "best_epoch": best + 1}
+    for name in names:
+        scores = [float(np.max(history.history["val_accuracy"]))
+                  for (run_name, _), history in histories.items() if run_name == name]
+        table[name] = {"scores": scores, "mean": float(np.mean(scores)),
+                       "spread": float(np.ptp(scores))}
     return table
 ''',
+            "defaultdict and statistics": '''
+import statistics
+from collections import defaultdict
+
+
+def summarise(histories):
+    scores = defaultdict(list)
+    for key in histories:
+        scores[key[0]].append(max(histories[key].history["val_accuracy"]))
+    return {name: {"scores": list(values), "mean": float(statistics.fmean(values)),
+                   "spread": max(values) - min(values)} for name, values in scores.items()}
+''',
         },
         wrong={
-            "best epoch counted from 0": _compare(best_epoch='int(np.argmin(record["val_loss"]))'),
-            "accuracy in percent": _compare(accuracy="100 * float(np.mean(predicted == labels))"),
-            "always the test images": _compare(images="x_test").replace(
-                "predicted == labels", "predicted == y_test"),
-            "layers, not parameters": _compare().replace("model.count_params()", "len(model.layers)"),
+            "the last epoch, not the best": _summarise(score='history.history["val_accuracy"][-1]'),
+            "the spread as a standard deviation": _summarise(spread="float(np.std(values))"),
+            "the mean over every epoch": _summarise(
+                score='np.mean(history.history["val_accuracy"])'),
+            "names sorted": _summarise(items="sorted(scores.items())"),
+            "training accuracy": _summarise(score='max(history.history["accuracy"])'),
+            "percentages": _summarise(score='100 * max(history.history["val_accuracy"])'),
         },
     ),
-    "w6_plot_comparison": Exercise(
+    "w6_choose": Exercise(
         correct={
-            "bars with a title": _PLOT.format(bar="bar", column="accuracy", title="Accuracy"),
-            "positions and tick_label": '''
-def plot_comparison(comparison, ax=None):
+            "max over the table": _choose(),
+            "from the CSV logs": '''
+means = {name: np.mean([max(read_log(WORK_DIR / f"{name}_seed{seed}.csv")["val_accuracy"])
+                        for seed in SEEDS]) for name in EXPERIMENTS}
+chosen = max(means, key=means.get)
+logged = {seed: read_log(WORK_DIR / f"{chosen}_seed{seed}.csv") for seed in SEEDS}
+best = max(SEEDS, key=lambda seed: max(logged[seed]["val_accuracy"]))
+final_model = keras.models.load_model(str(WORK_DIR / f"{chosen}_seed{best}.keras"))
+''',
+            "sorted rows": '''
+ranked = sorted(table.items(), key=lambda item: item[1]["mean"], reverse=True)
+chosen = ranked[0][0]
+scores = table[chosen]["scores"]
+best_seed = list(SEEDS)[scores.index(max(scores))]
+final_model = keras.saving.load_model(WORK_DIR / f"{chosen}_seed{best_seed}.keras")
+''',
+        },
+        wrong={
+            "the trained model, not its checkpoint": _choose(load="models[(chosen, best_seed)]"),
+            "the worse seed's checkpoint": _choose(
+                best_seed="min(SEEDS, key=lambda seed: "
+                          'max(histories[(chosen, seed)].history["val_accuracy"]))'),
+            "the baseline": _choose(chosen='"baseline"'),
+            "the lowest mean": _choose(chosen='min(table, key=lambda name: table[name]["mean"])'),
+            "an untrained model": _choose(load="build_model(EXPERIMENTS[chosen])"),
+        },
+    ),
+    "w6_plot_experiment": Exercise(
+        correct={
+            "bars with asymmetric error bars": _plot(),
+            "errorbar without markers": '''
+def plot_experiment(table, ax=None):
+    if ax is None:
+        ax = plt.figure(figsize=(6, 3)).gca()
+    labels = [label for label in table]
+    centres = [table[label]["mean"] for label in labels]
+    below = [table[label]["mean"] - min(table[label]["scores"]) for label in labels]
+    above = [max(table[label]["scores"]) - table[label]["mean"] for label in labels]
+    ax.bar(labels, centres, color="tab:green")
+    ax.errorbar(range(len(labels)), centres, yerr=[below, above], fmt="none", ecolor="black")
+    ax.set_title("Validation accuracy over seeds")
+    ax.set_ylabel("accuracy")
+    return ax
+''',
+            "vlines from lowest to highest": '''
+def plot_experiment(table, ax=None):
     ax = ax if ax is not None else plt.figure().add_subplot()
-    heights = [row["accuracy"] for row in comparison.values()]
-    ax.bar(range(len(heights)), heights, tick_label=list(comparison))
-    ax.set(title="Test accuracy by model", ylabel="accuracy", xlabel="model")
+    rows = list(table.values())
+    ax.bar(range(len(rows)), [row["mean"] for row in rows], tick_label=list(table))
+    ax.vlines(range(len(rows)), [min(row["scores"]) for row in rows],
+              [max(row["scores"]) for row in rows], color="black")
+    ax.set(title="Accuracy by configuration", ylabel="mean validation accuracy")
     return ax
 ''',
         },
         wrong={
-            "horizontal bars": _PLOT.format(bar="barh", column="accuracy", title="Accuracy"),
-            "no title": _PLOT.format(bar="bar", column="accuracy", title=""),
-            "parameters, not accuracy": _PLOT.format(bar="bar", column="parameters", title="Size"),
-            "ignores ax": _PLOT.format(bar="bar", column="accuracy", title="Accuracy").replace(
-                "    if ax is None:\n        _, ax = plt.subplots()", "    _, ax = plt.subplots()"),
+            "symmetric error bars of the spread": _plot(
+                error='yerr=[table[name]["spread"] for name in names]'),
+            "no error bars": _plot(error=""),
+            "horizontal bars": _plot(bar="barh", error="xerr=[means - lowest, highest - means]"),
+            "no title": _plot(title=""),
+            "the best score as the height": _plot(height="spread").replace(
+                'table[name]["spread"]', 'max(table[name]["scores"])'),
+            "ignores ax": _plot().replace("    if ax is None:\n        _, ax = plt.subplots()",
+                                          "    _, ax = plt.subplots()"),
         },
     ),
     "w6_concept_early_stop": concept(
