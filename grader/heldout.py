@@ -29,7 +29,7 @@ from grader.layout import CourseLayout
 
 log = logging.getLogger(__name__)
 
-# Named by the track: a course that kept the milder images of an earlier release makes these anew.
+# Named by the track: a course that kept an earlier release's milder images makes these anew.
 FILE = "heldout_harder.npz"
 # Each assignment whose hidden tests read held-out images, and where those images come from:
 # the test split of helpers.data.load_mnist_sample(test_size=..., seed=...) from index
@@ -50,8 +50,8 @@ def make_heldout(assignment: str, secret: int) -> tuple[np.ndarray, np.ndarray]:
 def ensure(layout: CourseLayout, assignment: str, *, secret: int | None = None) -> Path | None:
     """The held-out file of ``assignment``, written first if missing (None if it has none).
 
-    ``secret`` seeds the transforms and noise; by default a fresh one from the operating system, so
-    that nobody can make the same file again.
+    ``secret`` seeds the transforms and noise; by default a fresh one from the operating
+    system, so that nobody can make the same file again.
     """
     if assignment not in SOURCES:
         return None
