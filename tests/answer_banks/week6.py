@@ -311,7 +311,6 @@ def summarise(histories):
     ),
     "w6_choose": Exercise(
         correct={
-            "max over the table": _choose(),
             "from the CSV logs": '''
 means = {name: np.mean([max(read_log(WORK_DIR / f"{name}_seed{seed}.csv")["val_accuracy"])
                         for seed in SEEDS]) for name in EXPERIMENTS}
@@ -327,6 +326,8 @@ scores = table[chosen]["scores"]
 best_seed = list(SEEDS)[scores.index(max(scores))]
 final_model = keras.saving.load_model(WORK_DIR / f"{chosen}_seed{best_seed}.keras")
 ''',
+            # The solution's own words: the similarity check treats them as boilerplate.
+            "max over the table": _choose(),
         },
         wrong={
             "the trained model, not its checkpoint": _choose(load="models[(chosen, best_seed)]"),
