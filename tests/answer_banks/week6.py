@@ -198,7 +198,7 @@ SEEDS = [0, 1]
             "the same seed twice": _plan(seeds="[0, 0]"),
             "no baseline": _plan().replace('"baseline": BASELINE, ', ""),
             "one change only": _plan(changes='"rate0.004": {**BASELINE, "learning_rate": 0.004}'),
-            "nine runs": _plan(seeds="[0, 1, 2]").replace(
+            "twelve runs": _plan(seeds="[0, 1, 2]").replace(
                 '"rate0.004"', '"filters8": {**BASELINE, "filters": 8}, "rate0.004"'),
             "a setting added, not changed": _plan(
                 changes='"batch32": {**BASELINE, "batch_size": 32}, '
