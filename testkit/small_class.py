@@ -16,8 +16,9 @@ from testkit.course import ROOT, answered, assignment_points, grade_id, read_not
 
 WEEK = "week5_weights"
 POINTS = assignment_points(WEEK)  # the most a student can score
-# The course's own cell limit (nbgrader_config.py): Exercise 7 trains networks in its cells.
-LIMITS = ["--timeout", "400", "--cell-timeout", "120", "--memory", "3"]
+# No --cell-timeout: the grader's own cell limit (grader.sandbox.Limits), since Exercise 7
+# trains networks in its cells.
+LIMITS = ["--timeout", "400", "--memory", "3"]
 STUDENTS = ["blank", "partial", "solution"]
 
 

@@ -27,10 +27,10 @@ from testkit.course import ROOT, answered, grade_id, make_course_copy, points, r
 
 WEEK = "week1_sequential"
 # The notebook needs ~30 s and 1.2 GiB at most on a quiet machine, its slowest cells ~8 s each
-# (cells that train networks): the limits leave a wide margin for a loaded one,
-# the cell limit is the course's own (nbgrader_config.py), and 2 jobs x 3 GiB fit on any
-# machine that runs the tests.
-LIMITS = ["--timeout", "400", "--cell-timeout", "120", "--memory", "3", "--jobs", "2"]
+# (cells that train networks): the limits leave a wide margin for a loaded one, the cell
+# limit is the grader's own default (grader.sandbox.Limits, no --cell-timeout), and 2 jobs x
+# 3 GiB fit on any machine that runs the tests.
+LIMITS = ["--timeout", "400", "--memory", "3", "--jobs", "2"]
 RELAY_MARKER = "relay-marker-of-a-hostile-submission"
 # Each exercise's points, keyed by its answer id, as the source notebook gives them.
 POINTS = {name.removesuffix("_tests"): value for name, value in points(WEEK).items()}
