@@ -1,8 +1,8 @@
 """Pairs of students whose answers are unusually alike: the class report's similarity section.
 
 Each answer cell is fingerprinted with copydetect (winnowed k-grams over the code with names,
-strings, comments and whitespace normalised away, as MOSS does), per exercise and over the
-whole assignment. Fingerprints of the release's starter code and of the reference solution are
+strings, comments and whitespace normalised away, as MOSS does, with hashes that are the same in
+every run), per exercise and over the whole assignment. Fingerprints of the release's starter code and of the reference solution are
 boilerplate and do not count, so two students who both wrote what the notebook gave them, or
 both found the published solution, are not paired by it. A pair is listed when each answer
 shares at least `THRESHOLD` of its fingerprinted code with the other and is long enough
@@ -12,12 +12,14 @@ same task look alike whoever writes them. The section never changes a grade.
 
 from __future__ import annotations
 
+import hashlib
 import html
-import io
 import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from grader.layout import GRADED_NOTEBOOK, CourseLayout
 from grader.submissions import is_student_id, read_notebook
@@ -52,13 +54,45 @@ class Similarity:
     compared: int
 
 
-def _fingerprint(code: str, boilerplate: list[int] | None = None, every_kgram: bool = False):
-    """copydetect's fingerprint of ``code``: winnowed, or (``every_kgram``, as copydetect
-    fingerprints boilerplate) every k-gram's hash, so that none of it can survive winnowing."""
-    from copydetect import CodeFingerprint
+@dataclass(frozen=True)
+class Fingerprint:
+    """One answer's winnowed fingerprint: the attributes copydetect's ``compare_files`` reads."""
 
+    raw_code: str
+    filtered_code: str
+    offsets: np.ndarray  # filtered position -> unfiltered, as copydetect's filter_code gives
+    hashes: set
+    hash_idx: dict  # hash -> the filtered positions of its k-grams
+    k: int
+    token_coverage: float
+
+
+def _kgram_hashes(text: str, k: int) -> np.ndarray:
+    """Each k-gram's hash, the same in every process. copydetect hashes with Python's
+    ``hash()``, which is salted per process for strings, so which k-grams winnowing kept, and
+    so every share, changed from one run of the report to the next."""
+    return np.array([int.from_bytes(hashlib.blake2b(text[i:i + k].encode(), digest_size=8).digest(),
+                                    "little", signed=True) for i in range(len(text) - k + 1)],
+                    dtype=np.int64)
+
+
+def _fingerprint(code: str, boilerplate: list[int] | None = None, every_kgram: bool = False) -> Fingerprint:
+    """The fingerprint of ``code`` as copydetect makes it (its normalising and winnowing), with
+    stable hashes: winnowed, or (``every_kgram``, as copydetect fingerprints boilerplate) every
+    k-gram's hash, so that none of it can survive winnowing."""
+    from copydetect.utils import filter_code, get_token_coverage, winnow
+
+    filtered, offsets = filter_code(code, "answer.py")
     window = 1 if every_kgram else GUARANTEE - NOISE + 1
-    return CodeFingerprint("answer.py", NOISE, window, boilerplate=boilerplate or [], fp=io.StringIO(code))
+    hashes, positions = winnow(_kgram_hashes(filtered, NOISE), window, remove_duplicates=False)
+    if boilerplate:
+        keep = ~np.isin(hashes, boilerplate)
+        hashes, positions = hashes[keep], positions[keep]
+    hash_idx: dict = {}
+    for value, position in zip(hashes, positions):
+        hash_idx.setdefault(value, []).append(position)
+    return Fingerprint(code, filtered, offsets, set(hashes), hash_idx, NOISE,
+                       get_token_coverage(hash_idx, NOISE, len(filtered)))
 
 
 def answer_cells(notebook) -> dict[str, str]:

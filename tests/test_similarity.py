@@ -7,8 +7,11 @@ from __future__ import annotations
 import builtins
 import importlib
 import keyword
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -90,6 +93,19 @@ def test_students_who_hand_in_the_reference_solution_or_the_starter_code_are_not
     found = similarity.similar_pairs(similarity.class_answers(CourseLayout(tmp_path), week),
                                      similarity.boilerplate(CourseLayout(tmp_path), week))
     assert found.pairs == []
+
+
+def test_the_shares_are_the_same_in_every_run(tmp_path):
+    """Python salts str hashes per process: the report's pairs and shares must not depend on it."""
+    week = "week6_capstone"
+    students = honest_class(week)
+    students["copier"] = {grade_id: disguise(code) for grade_id, code in students["honest0"].items()}
+    write_class(tmp_path, week, students)
+    runs = [subprocess.run([sys.executable, "-m", "grader.similarity", week], cwd=tmp_path, check=True,
+                           capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed,
+                                                                "PYTHONPATH": str(ROOT)}).stdout
+            for seed in ("1", "2", "3")]
+    assert "copier" in runs[0] and runs[1] == runs[0] and runs[2] == runs[0]
 
 
 def test_false_positive_rate_over_all_weeks_at_the_chosen_threshold(tmp_path, capsys):

@@ -44,6 +44,15 @@ def quantize_int8(weights):
     return q, scale, zero_point
 '''
 
+_QUANTIZE_FLOAT64 = '''
+def quantize_int8(weights):
+    w = np.asarray(weights, dtype=np.float64)
+    span_low, span_high = min(w.min(), 0), max(w.max(), 0)
+    step = (span_high - span_low) / 255 if span_high != span_low else 1.0
+    offset = int(round(-128 - span_low / step))
+    return np.clip(np.round(w / step) + offset, -128, 127).astype(np.int8), float(step), offset
+'''
+
 _DEQUANTIZE = {
     "float32 throughout": '''
 def dequantize(q, scale, zero_point):
@@ -164,7 +173,8 @@ def prune_by_magnitude(weights, sparsity):
         correct={
             "numpy rounding, guard first; float32 throughout": _QUANTIZE_NUMPY + _DEQUANTIZE["float32 throughout"],
             "python floats; int32 then cast": _quantize() + _DEQUANTIZE["int32 then cast"],
-            "python floats; float32 throughout": _quantize() + _DEQUANTIZE["float32 throughout"],
+            "float64 copy, one return line; float32 throughout": _QUANTIZE_FLOAT64
+            + _DEQUANTIZE["float32 throughout"],
         },
         wrong={
             **{f"{name}; dequantize right": answer + _DEQUANTIZE["float32 throughout"] for name, answer in {
