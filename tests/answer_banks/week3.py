@@ -59,6 +59,23 @@ def _list(shape="tuple(variables[index].shape)", order="sorted(variables, key=in
     return _LIST.format(shape=shape, order=order, keep_empty=keep_empty)
 
 
+# Exercise 8's plans: a state is about 309 KB and the budget 1.6 MB, so at most 4 kept (the
+# state being written is a fifth); a crash may cost 3 epochs; a state 6 epochs old is needed.
+_STATES = '''
+SAVE_EVERY = {every}
+KEEP = {keep}
+
+
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=KEEP)
+'''
+
+
+def _states(every, keep):
+    return _STATES.format(every=every, keep=keep)
+
+
 EXERCISES = {
     "w3_make_epoch_checkpoint": Exercise(
         correct={
@@ -308,45 +325,39 @@ def list_weights(path):
         "serving_choice", correct=['"B"', '" B"'], wrong=['"A"', '"C"', '"D"', '"export"']),
     "w3_state_manager": Exercise(
         correct={
-            "checkpoint then manager": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
-''',
-            "keywords and a Path": '''
+            "every 2 epochs, keep 4": _states(every=2, keep=4),
+            "every 3 epochs, keep 4, keywords and a Path": '''
+SAVE_EVERY, KEEP = 3, 4
+
+
 def make_state_manager(model, folder):
     return tf.train.CheckpointManager(
         checkpoint=tf.train.Checkpoint(optimizer=model.optimizer, model=model), directory=folder,
-        max_to_keep=2, checkpoint_name="ckpt")
+        max_to_keep=KEEP, checkpoint_name="ckpt")
+''',
+            "every 3 epochs, keep 3, reasoned in code": '''
+state = 309_127  # bytes of one state, from a scratch save
+KEEP = DISK_BUDGET // state - 1  # the new state is written before the oldest goes
+SAVE_EVERY = MAX_EPOCHS_LOST
+KEEP = min(KEEP, 1 + -(-ROLLBACK_EPOCHS // SAVE_EVERY))  # no more than the rollback needs
+
+
+def make_state_manager(model, folder):
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=KEEP)
 ''',
         },
         wrong={
-            "keeps 3": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=3)
-''',
-            "other names": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(network=model, opt=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2)
-''',
-            "a subfolder": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(Path(folder) / "ckpt"), max_to_keep=2)
-''',
-            "another file prefix": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=2,
-                                      checkpoint_name="state")
-''',
-            "keeps every one": '''
-def make_state_manager(model, folder):
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
-    return tf.train.CheckpointManager(checkpoint, str(folder), max_to_keep=None)
-''',
+            "keep 5: the state being written forgotten": _states(every=2, keep=5),
+            "keep 2: rolls back only 3 epochs": _states(every=3, keep=2),
+            "every 6 epochs: a crash costs 6": _states(every=6, keep=2),
+            "every epoch, keep 6: too much disk, too little history": _states(every=1, keep=6),
+            "every 2 epochs, keep 3: rolls back only 4": _states(every=2, keep=3),
+            "the manager keeps 5 whatever KEEP says": _states(every=3, keep=3).replace(
+                "max_to_keep=KEEP", "max_to_keep=5"),
+            "the numbers as strings": _states(every='"3"', keep=3),
+            "states in a subfolder": _states(every=3, keep=3).replace(
+                "str(folder)", 'str(Path(folder) / "ckpt")'),
         },
         before="shutil.rmtree(WORK_DIR / 'states', ignore_errors=True)\n",
     ),
