@@ -268,15 +268,41 @@ def load_raw_weights(path, model):
         correct={
             "Subtract then abs": _siamese(combine=(
                 "distance = keras.layers.Lambda(keras.ops.abs)(keras.layers.Subtract()([a, b]))")),
-            "right minus left": _siamese(combine=(
-                "distance = keras.layers.Lambda(lambda t: keras.ops.absolute(keras.ops.subtract(t[1], t[0])))([a, b])")),
+            "squared difference, Keras layers only": '''
+def build_siamese(encoder):
+    images = [keras.Input(shape=(28, 28), name=side) for side in ("left", "right")]
+    codes = [encoder(image) for image in images]
+    gap = keras.layers.Subtract()(codes)
+    squared = keras.layers.Multiply()([gap, gap])
+    return keras.Model(images, keras.layers.Dense(1, activation="sigmoid")(squared))
+''',
+            "elementwise product": '''
+def build_siamese(encoder):
+    first, second = keras.Input((28, 28)), keras.Input((28, 28))
+    product = keras.layers.Multiply()([encoder(first), encoder(second)])
+    probability = keras.layers.Dense(1, activation="sigmoid", name="match")(product)
+    model = keras.Model(inputs=[first, second], outputs=probability)
+    return model
+''',
+            "concatenated, then a hidden layer that learns to compare": '''
+def build_siamese(encoder):
+    x1 = keras.layers.Input(shape=(28, 28))
+    x2 = keras.layers.Input(shape=(28, 28))
+    both = keras.layers.concatenate([encoder(x1), encoder(x2)])
+    hidden = keras.layers.Dense(32, activation="relu")(both)
+    out = keras.layers.Dense(1, activation="sigmoid")(hidden)
+    return keras.Model(inputs=[x1, x2], outputs=out)
+''',
         },
         wrong={
-            "a second encoder": _siamese(encode="a, b = encoder(left), keras.models.clone_model(encoder)(right)"),
+            "a second encoder built alike, with weights of its own": _siamese(encode=(
+                "twin = keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),\n"
+                "                              keras.layers.Dense(32, activation=\"relu\")])\n"
+                "    a, b = encoder(left), twin(right)")),
             "difference without abs": _siamese(combine="distance = keras.layers.Subtract()([a, b])"),
-            "concatenated encodings": _siamese(combine="distance = keras.layers.Concatenate()([a, b])"),
-            "squared difference (symmetric, 0 for equal images, not the distance asked for)": _siamese(
-                combine="distance = keras.layers.Lambda(lambda pair: keras.ops.square(pair[0] - pair[1]))([a, b])"),
+            "concatenated encodings straight into the sigmoid": _siamese(
+                combine="distance = keras.layers.Concatenate()([a, b])"),
+            "added encodings": _siamese(combine="distance = keras.layers.Add()([a, b])"),
             "relu output": _siamese(activation="relu"),
         },
     ),
