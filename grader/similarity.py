@@ -1,13 +1,14 @@
 """Pairs of students whose answers are unusually alike: the class report's similarity section.
 
-Each answer cell is fingerprinted with copydetect (winnowed k-grams over the code with names,
-strings, comments and whitespace normalised away, as MOSS does, with hashes that are the same in
-every run), per exercise and over the whole assignment. Fingerprints of the release's starter code and of the reference solution are
-boilerplate and do not count, so two students who both wrote what the notebook gave them, or
-both found the published solution, are not paired by it. A pair is listed when each answer
-shares at least `THRESHOLD` of its fingerprinted code with the other and is long enough
-(`MIN_CHARACTERS` after normalising) for likeness to mean something: short answers to the
-same task look alike whoever writes them. The section never changes a grade.
+Each answer cell is fingerprinted as copydetect does it (winnowed k-grams over the code with
+names, strings, comments and whitespace normalised away, as MOSS does), with hashes that are
+the same in every run, per exercise and over the whole assignment. Fingerprints of the
+release's starter code and of the reference solution are boilerplate and do not count, so two
+students who both wrote what the notebook gave them, or both found the published solution, are
+not paired by it. A pair is listed when each answer shares at least `THRESHOLD` of its
+fingerprinted code with the other and is long enough (`MIN_CHARACTERS` after normalising) for
+likeness to mean something: short answers to the same task look alike whoever writes them. The
+section never changes a grade.
 """
 
 from __future__ import annotations
