@@ -4,7 +4,7 @@ include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (sh
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
 
-.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import
+.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import hub-env
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -125,6 +125,13 @@ student-edition: $(STAMP)
 
 bench: $(STAMP)
 	python benchmarks/bench.py
+
+# The class's environment on a shared machine (a JupyterHub): every user runs it, so it is
+# built from a Python every user can run (not one in root's home), as .venv-hub.
+HUB_PYTHON ?= /usr/bin/python3
+HUB_VENV ?= .venv-hub
+hub-env:
+	$(MAKE) $(HUB_VENV)/.installed VENV=$(HUB_VENV) PYTHON=$(HUB_PYTHON) EXTRAS=hub
 
 harder-track: $(STAMP)
 	python benchmarks/harder_track.py

@@ -39,6 +39,8 @@ class CourseConfig:
     autograde_preprocessors: tuple[str, ...]
     due_dates: dict[str, datetime]  # assignment -> due date (naive UTC), from LatePolicy
     layout: CourseLayout
+    exchange_root: Path | None = None  # Exchange.root, where the course uses an exchange
+    feedback_per_day: int = 3  # FeedbackOnSubmit.per_day: feedback a student gets a day (grader.serve)
 
     @classmethod
     def load(cls, root: Path) -> CourseConfig:
@@ -54,8 +56,14 @@ class CourseConfig:
                          in config.get("LatePolicy", {}).get("due_dates", {}).items()}
         except ValueError as error:
             raise ConfigError(f"{root / CONFIG_FILE}: {error}") from None
+        exchange = config.get("Exchange", {}).get("root")
+        per_day = config.get("FeedbackOnSubmit", {}).get("per_day", cls.feedback_per_day)
+        if not isinstance(per_day, int) or isinstance(per_day, bool) or per_day < 0:
+            raise ConfigError(f"{root / CONFIG_FILE}: FeedbackOnSubmit.per_day should be a whole "
+                              f"number of at least 0, got {per_day!r}")
         return cls(root, course.get("course_id", ""), db_url, tuple(map(_import_name, steps)),
-                   due_dates, CourseLayout.from_config(root, config))
+                   due_dates, CourseLayout.from_config(root, config),
+                   Path(exchange) if exchange else None, per_day)
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -29,6 +29,21 @@ def bwrap() -> None:
 
 
 @pytest.fixture(scope="session")
+def hub_python() -> Path:
+    """The Python of the class's environment on a shared machine (`make hub-env`): other
+    users cannot run the one in root's home. Built the first time a test needs it."""
+    venv = Path(__file__).resolve().parents[1] / ".venv-hub"
+    with open(f"{venv}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".installed").exists():
+            built = subprocess.run(["make", "-C", str(venv.parent), "hub-env"],
+                                   capture_output=True, text=True, timeout=1800)
+            if built.returncode != 0:
+                unavailable(f"make hub-env failed:\n{built.stdout[-1500:]}{built.stderr[-1500:]}")
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The URL of a PostgreSQL server to create test databases on (.ci/run starts one)."""
     url = os.environ.get("TEST_POSTGRES_URL")

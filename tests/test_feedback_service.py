@@ -1,0 +1,331 @@
+"""A class on one shared machine, as on a JupyterHub, with real Linux users: the course
+account secures the exchange and releases week 5; two students fetch, answer and submit as
+themselves; one of them tries every abuse of the exchange nbgrader's users report (read,
+forge, change or delete another's work, the release, the grades, the feedback); the
+feedback service grades each submission as it arrives and releases each student's feedback
+to them alone; it holds submissions beyond the daily feedback limit; killed while grading
+and started again, it loses nothing and grades nothing twice.
+
+Needs root (users are created with `grader.hub_users` and removed afterwards) and bwrap."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import nbformat
+import pytest
+from sqlalchemy import create_engine, text
+
+from grader import hub_users, serve
+from grader.config import CourseConfig
+from grader.exchange import Exchange
+from testkit import small_class
+from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
+from testkit.servers import unavailable
+
+WEEK = small_class.WEEK
+POINTS = small_class.POINTS
+PER_DAY = 2
+PYTHON = str(ROOT / ".venv-hub" / "bin" / "python")  # every user can run it (hub_python)
+
+
+def as_user(user: str, *command: str, cwd: Path | str = "/", check: bool = False,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``command`` as the Unix user ``user``, with a clean environment and their home."""
+    env = ["env", "-i", f"HOME=/home/{user}", f"USER={user}",
+           f"PATH={Path(PYTHON).parent}:/usr/bin:/bin",
+           "LANG=C.UTF-8", "TF_CPP_MIN_LOG_LEVEL=3"]
+    result = subprocess.run(["runuser", "-u", user, "--", *env, *command], cwd=cwd,
+                            capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert result.returncode == 0, f"{user}: {' '.join(command)}\n{result.stderr[-3000:]}"
+    return result
+
+
+class Machine:
+    """The users, folders and exchange of one test class."""
+
+    def __init__(self, top: Path, tag: str):
+        self.top = top
+        self.group, self.grader = f"{tag}-class", f"{tag}-grader"
+        self.ana, self.ben = f"{tag}-ana", f"{tag}-ben"
+        self.course = top / "course"
+        self.exchange = Exchange(top / "exchange", CourseConfig.load(ROOT).course_id)
+
+    def nbgrader(self, user: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """An nbgrader exchange command as a student runs it from their Assignment List."""
+        return as_user(user, PYTHON, "-m", "nbgrader", *args,
+                       f"--course={self.exchange.course_id}", f"--Exchange.root={self.exchange.root}",
+                       cwd=f"/home/{user}", check=check)
+
+    def instructor(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return as_user(self.grader, *command, cwd=self.course, check=check)
+
+    def serve_command(self, *extra: str) -> list[str]:
+        return [PYTHON, "-m", "grader.serve", WEEK, "--root", str(self.course),
+                "--jobs", "2", "--poll", "1", "--grade-options", " ".join(small_class.LIMITS), *extra]
+
+    def submit(self, student: str, grade_ids: list[str] | None, *extra: str) -> None:
+        """Answer ``grade_ids`` (None: all) in the student's fetched notebook and submit it."""
+        notebook = Path(f"/home/{student}") / WEEK / "assignment.ipynb"
+        solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
+        nbformat.write(answered(read_notebook(notebook), solution, grade_ids), notebook)
+        shutil.chown(notebook, student, student)
+        self.nbgrader(student, "submit", WEEK, *extra)
+
+    def queue(self) -> dict[str, list]:
+        """The service's queue: student -> rows, oldest first."""
+        rows: dict[str, list] = {}
+        for row in serve.Queue(CourseConfig.load(self.course).db_url).rows():
+            rows.setdefault(row.student, []).append(row)
+        return rows
+
+
+@pytest.fixture(scope="module")
+def machine(bwrap, hub_python):
+    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
+        unavailable("creating real users needs root, useradd and runuser (CI runs as root)")
+    tag = f"t{uuid.uuid4().hex[:5]}"
+    top = Path(f"/tmp/{tag}-hub")  # outside pytest's folders, which only root may enter
+    top.mkdir(mode=0o755)
+    machine = Machine(top, tag)
+    roster = top / "roster.csv"
+    roster.write_text(f"student_id,platform_id,name\n{machine.ana},1,Ana\n{machine.ben},2,Ben\n")
+    created = subprocess.run([sys.executable, "-m", "grader.hub_users", "--roster", str(roster),
+                              "--group", machine.group, "--course-account", machine.grader,
+                              "--passwords", str(top / "passwords.csv")],
+                             capture_output=True, text=True)
+    try:
+        assert created.returncode == 0, created.stderr
+        machine.exchange.root.mkdir(mode=0o755)
+        os.chmod(machine.exchange.root, 0o1777)  # as the README has root make it
+        make_course_copy(machine.course, [WEEK])
+        with open(machine.course / "nbgrader_config.py", "a") as config:
+            config.write(f"\nc.Exchange.root = {str(machine.exchange.root)!r}\n"
+                         f"c.FeedbackOnSubmit.per_day = {PER_DAY}\n")
+        subprocess.run(["chown", "-R", f"{machine.grader}:{machine.grader}", str(machine.course)],
+                       check=True)
+        os.chmod(machine.course, 0o700)
+        machine.instructor(PYTHON, "-m", "grader.exchange", "--group", machine.group)
+        machine.instructor(PYTHON, "-m", "nbgrader", "release_assignment", WEEK)
+        yield machine
+    finally:
+        hub_users.remove([machine.ana, machine.ben], machine.group, machine.grader)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def submitted(machine):
+    """Both fetch; ana answers everything, ben the first exercise; ben also submits as ana.
+    Returns each abuse ben tried before the service ran, with what it gave."""
+    m = machine
+    for student in (m.ana, m.ben):
+        m.nbgrader(student, "fetch_assignment", WEEK)
+    m.submit(m.ana, None)
+    ana_entry = next(name for name in os.listdir(m.exchange.inbound) if name.startswith(m.ana))
+    m.submit(m.ben, [first_answer()])
+    m.submit(m.ben, [first_answer()], f"--CourseDirectory.student_id={m.ana}")  # a forgery
+    inbound_entry = m.exchange.inbound / ana_entry
+    tries = {
+        "list inbound": as_user(m.ben, "ls", str(m.exchange.inbound)),
+        "take ana's submission away": as_user(m.ben, "mv", str(inbound_entry),
+                                              str(m.top / "taken")),
+        "rename the course's exchange folder": as_user(m.ben, "mv", str(m.exchange.course),
+                                                        str(m.exchange.root / "elsewhere")),
+        "replace the released assignment": as_user(
+            m.ben, "sh", "-c", f"echo {{}} > {m.exchange.outbound / WEEK / 'assignment.ipynb'}"),
+        "delete the released assignment": as_user(m.ben, "rm", "-rf", str(m.exchange.outbound / WEEK)),
+        "read the gradebook": as_user(m.ben, "cat", str(m.course / "gradebook.db")),
+        "read ana's home": as_user(m.ben, "ls", f"/home/{m.ana}"),
+    }
+    return ana_entry, tries
+
+
+def first_answer() -> str:
+    solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
+    return next(cell.metadata.nbgrader.grade_id for cell in solution.cells
+                if cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+@pytest.fixture(scope="module")
+def served(machine, submitted):
+    """One pass of the service; then each student fetches their feedback."""
+    m = machine
+    result = m.instructor(*m.serve_command("--once"))
+    feedback = {}
+    for student in (m.ana, m.ben):
+        m.nbgrader(student, "fetch_feedback", WEEK)
+        pages = list((Path(f"/home/{student}") / WEEK / "feedback").glob("*/assignment.html"))
+        feedback[student] = [page.read_text() for page in pages]
+    return result, feedback
+
+
+def test_the_exchange_stops_each_abuse_by_permissions(machine, submitted):
+    _, tries = submitted
+    for attempt, result in tries.items():
+        assert result.returncode != 0, f"ben could {attempt}: {result.stdout[:300]}"
+        assert "ermission denied" in result.stderr or "not permitted" in result.stderr, \
+            f"{attempt}: {result.stderr}"
+    assert (machine.exchange.outbound / WEEK / "assignment.ipynb").stat().st_size > 1000
+
+
+def test_a_submission_in_another_students_name_is_refused_with_the_reason(machine, served):
+    rows = machine.queue()[machine.ana]
+    forged = [row for row in rows if row.state == serve.REFUSED]
+    assert len(forged) == 1 and len(rows) == 2, [(row.state, row.detail) for row in rows]
+    assert f"belongs to {machine.ben}" in forged[0].detail and "someone else" in forged[0].detail
+    status = machine.instructor(*machine.serve_command("--status")).stdout
+    assert "refused" in status and f"belongs to {machine.ben}" in status, status
+
+
+def test_each_submission_is_graded_and_its_feedback_released(machine, served):
+    result, feedback = served
+    assert result.returncode == 0, result.stderr[-3000:]
+    queue = machine.queue()
+    assert [row.state for row in queue[machine.ben]] == [serve.RELEASED]
+    assert serve.RELEASED in [row.state for row in queue[machine.ana]]
+    for student, score in ((machine.ana, POINTS), (machine.ben, None)):
+        assert len(feedback[student]) == 1, f"{student} fetched {len(feedback[student])} pages"
+        found = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", feedback[student][0])
+        assert found and float(found[2]) == POINTS, feedback[student][0][:500]
+        if score is not None:
+            assert float(found[1]) == score
+    assert 0 < float(re.search(r"Score:\s*([\d.]+)", feedback[machine.ben][0])[1]) < POINTS
+
+
+def test_no_student_can_read_anothers_submission_or_feedback(machine, submitted, served):
+    m, (ana_entry, _) = machine, submitted
+    pages = sorted(m.exchange.feedback.glob("*.html"))
+    assert len(pages) == 2
+    readable = {student: [page for page in pages
+                          if as_user(student, "cat", str(page)).returncode == 0]
+                for student in (m.ana, m.ben)}
+    assert len(readable[m.ana]) == len(readable[m.ben]) == 1 and readable[m.ana] != readable[m.ben]
+    for student in (m.ana, m.ben):  # and what each can read is their own
+        own = m.course / "feedback" / student / WEEK / "assignment.html"
+        assert readable[student][0].read_bytes() == own.read_bytes(), student
+    taken = as_user(m.ben, "cat", str(m.exchange.received / ana_entry / "assignment.ipynb"))
+    assert taken.returncode != 0 and "ermission denied" in taken.stderr
+    assert not (m.exchange.inbound / ana_entry).exists(), "the service took it out of inbound"
+    # Asking for ana's feedback in her name gives ben nothing: he has not her submission's secret.
+    m.nbgrader(m.ben, "fetch_feedback", WEEK, f"--CourseDirectory.student_id={m.ana}", check=False)
+    pages = list((Path(f"/home/{m.ben}") / WEEK / "feedback").glob("*/assignment.html"))
+    assert len(pages) == 1 and m.ana not in pages[0].read_text()
+
+
+def test_the_service_killed_while_grading_loses_nothing_and_grades_nothing_twice(machine, served):
+    m = machine
+    m.submit(m.ben, None)  # everything answered now: his second feedback of the day
+    service = subprocess.Popen(["runuser", "-u", m.grader, "--", *m.serve_command()],
+                               cwd=m.course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while not any(row.state == serve.GRADING for row in m.queue().get(m.ben, [])):
+        assert time.monotonic() < deadline and service.poll() is None, service.stdout.read()
+        time.sleep(0.5)
+    time.sleep(5)  # well into grading: sandboxes started
+    pgid = int((m.course / "grading-logs" / "_service.pgid").read_text())
+    os.kill(service.pid, signal.SIGKILL)  # runuser passes no SIGKILL on: kill the service itself
+    for process in _processes_of(m.grader):
+        if "grader.serve" in " ".join(process.cmdline()):
+            process.kill()
+    service.wait(timeout=30)
+    assert m.queue()[m.ben][-1].state == serve.GRADING
+
+    result = m.instructor(*m.serve_command("--once"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "not graded before the restart" in result.stderr
+    assert not [p for p in _processes_of(m.grader) if os.getpgid(p.pid) == pgid]
+    last = m.queue()[m.ben][-1]
+    assert last.state == serve.RELEASED, (last.state, last.detail)
+    scores = small_class.scores(m.course)
+    assert sum(scores[m.ben].values()) == POINTS
+    assert _grading_runs(m, m.ben) == 3, "the first, the one killed, and one after the restart"
+
+    # Killed after the gradebook recorded it but before the queue did: not graded again.
+    engine = create_engine(CourseConfig.load(m.course).db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE submission_queue SET state = 'grading' WHERE entry = :e"),
+                           {"e": last.entry})
+    result = m.instructor(*m.serve_command("--once"))
+    assert "graded before the restart" in result.stderr, result.stderr
+    assert m.queue()[m.ben][-1].state == serve.RELEASED
+    assert _grading_runs(m, m.ben) == 3
+
+
+def test_submissions_beyond_the_daily_feedback_are_held(machine, served):
+    m = machine
+    rows = m.queue()[m.ben]
+    if sum(row.state == serve.RELEASED for row in rows) < PER_DAY:
+        pytest.skip("runs after the crash test, which gives ben his second feedback")
+    m.submit(m.ben, [first_answer()])
+    result = m.instructor(*m.serve_command("--once"))
+    assert result.returncode == 0
+    held = m.queue()[m.ben][-1]
+    assert held.state == serve.HELD and f"the most a day ({PER_DAY})" in held.detail
+    assert _grading_runs(m, m.ben) == 3
+
+
+def _processes_of(user: str):
+    import psutil
+
+    return [process for process in psutil.process_iter(["username"])
+            if process.info["username"] == user]
+
+
+def _grading_runs(machine: Machine, student: str) -> int:
+    log = (machine.course / "grading-logs" / WEEK / "_service.log").read_text()
+    return sum(1 for line in log.splitlines()
+               if line.startswith("== ") and f"--student {student}" in line)
+
+
+# The rules that choose what to grade, on a queue in a throwaway gradebook, with a clock.
+
+@pytest.fixture
+def rules(tmp_path):
+    config = replace(CourseConfig.load(ROOT), db_url=f"sqlite:///{tmp_path / 'gradebook.db'}",
+                     feedback_per_day=1, due_dates={WEEK: datetime(2026, 3, 1, 12)})
+    clock = [datetime(2026, 3, 1, 9)]
+    service = serve.Service(config, (WEEK,), now=lambda: clock[0])
+    return service, serve.Queue(config.db_url), clock
+
+
+def _add(queue, clock, entry: str) -> None:
+    student, _, claimed = entry.split("+")
+    queue.add(entry, student, WEEK, claimed, clock[0])
+
+
+def test_only_the_latest_waiting_submission_of_a_student_is_graded(rules):
+    service, queue, clock = rules
+    for minute in (1, 2, 3):
+        _add(queue, clock, f"ana+{WEEK}+2026-03-01 09:0{minute}:00.000000 UTC")
+    chosen = serve.choose(service, queue)
+    assert [row.entry.endswith("09:03:00.000000 UTC") for row in chosen] == [True]
+    assert [row.state for row in queue.rows()] == [serve.SUPERSEDED] * 2 + [serve.QUEUED]
+
+
+def test_beyond_the_limit_a_submission_waits_for_the_next_day_or_the_due_date(rules):
+    service, queue, clock = rules
+    _add(queue, clock, f"ana+{WEEK}+2026-03-01 08:00:00.000000 UTC")
+    queue.set(queue.rows()[0].entry, serve.RELEASED, released_at=clock[0])
+    clock[0] += timedelta(hours=1)
+    _add(queue, clock, f"ana+{WEEK}+2026-03-01 10:00:00.000000 UTC")
+    assert serve.choose(service, queue) == []
+    assert queue.rows(serve.HELD)[0].detail.startswith("feedback given 1 times in 24 hours")
+    clock[0] = datetime(2026, 3, 1, 12, 0, 1)  # the due date passed: what came on time is graded
+    assert [row.state for row in serve.choose(service, queue)] == [serve.HELD]
+    _add(queue, clock, f"ana+{WEEK}+2026-03-01 12:30:00.000000 UTC")  # late, and over the limit
+    queue.set(queue.rows(serve.HELD)[0].entry, serve.RELEASED, released_at=clock[0])
+    assert serve.choose(service, queue) == []
+    clock[0] += timedelta(hours=24, seconds=1)  # a day after the last feedback: graded
+    assert len(serve.choose(service, queue)) == 1
