@@ -4,7 +4,7 @@ include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (sh
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
 
-.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import hub-env
+.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import hub-env hub hub-users serve
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -22,9 +22,15 @@ help:
 	@echo "make bench      time each notebook and one graded submission"
 	@echo "make harder-track   week 1's networks on the capstone's harder digits and on the plain ones"
 	@echo "make student-edition   student-edition/: the course without answers, to give students"
+	@echo "make hub-users ROSTER=roster.csv   (root) the class as Unix users, for a JupyterHub"
+	@echo "make hub [HUB_COURSE=/srv/tf2-course HUB_SERVE=week1_sequential]   (root) the class's JupyterHub"
+	@echo "make serve ASSIGNMENT=week1_sequential   grade each submission as it arrives, with feedback"
 
 # EXTRAS=dev,postgres,cluster also installs the PostgreSQL driver and Dask (CI does: .ci/run).
 EXTRAS ?= dev
+# EDITABLE= (empty) copies the course's packages into the environment instead of linking to
+# this checkout (for an environment other users run while the checkout stays private).
+EDITABLE ?= -e
 
 # JupyterLab reads overrides.json from the environment's share/jupyter/lab/settings: the
 # course's answers "no" to the news pop-up and the update checks on first start.
@@ -34,7 +40,7 @@ $(STAMP): pyproject.toml jupyterlab-settings/overrides.json
 	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet $(EDITABLE) '.[$(EXTRAS)]'
 	mkdir -p $(LAB_SETTINGS) && cp jupyterlab-settings/overrides.json $(LAB_SETTINGS)/
 	touch $@
 
@@ -126,12 +132,42 @@ student-edition: $(STAMP)
 bench: $(STAMP)
 	python benchmarks/bench.py
 
-# The class's environment on a shared machine (a JupyterHub): every user runs it, so it is
-# built from a Python every user can run (not one in root's home), as .venv-hub.
+# A class on JupyterHub, on this machine (README, "A class on JupyterHub"). The class's
+# environment is one every user runs, so it is built from a Python every user can run (not
+# one in root's home); for a real class put it outside the private course checkout:
+# make hub-env HUB_VENV=/opt/tf2-course/env EDITABLE=
 HUB_PYTHON ?= /usr/bin/python3
 HUB_VENV ?= .venv-hub
+HUB_GROUP ?= tf2-course
+HUB_COURSE_ACCOUNT ?= tf2-grader
+HUB_IP ?= 127.0.0.1
+HUB_PORT ?= 8000
+HUB_SERVE ?=
 hub-env:
-	$(MAKE) $(HUB_VENV)/.installed VENV=$(HUB_VENV) PYTHON=$(HUB_PYTHON) EXTRAS=hub
+	$(MAKE) $(abspath $(HUB_VENV))/.installed VENV=$(abspath $(HUB_VENV)) PYTHON=$(HUB_PYTHON) EXTRAS=hub
+
+# The proxy, from the npm registry, with the machine's Node.js.
+hub/node_modules/.installed: hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# As root: the hub for the course at HUB_COURSE (its nbgrader_config.py names the exchange),
+# grading HUB_SERVE's assignments on submit.
+hub: hub-env hub/node_modules/.installed
+	cd hub && HUB_COURSE="$(abspath $(or $(HUB_COURSE),.))" HUB_GROUP=$(HUB_GROUP) \
+	  HUB_COURSE_ACCOUNT=$(HUB_COURSE_ACCOUNT) HUB_IP=$(HUB_IP) HUB_PORT=$(HUB_PORT) \
+	  HUB_SERVE="$(HUB_SERVE)" $(abspath $(HUB_VENV))/bin/jupyterhub -f jupyterhub_config.py
+
+# As root: the class's Unix users, its group and the course account, from the roster.
+hub-users: $(STAMP)
+	@test -n "$(ROSTER)" || { echo "usage: make hub-users ROSTER=roster.csv"; exit 2; }
+	python -m grader.hub_users --roster "$(ROSTER)" --group $(HUB_GROUP) \
+	  --course-account $(HUB_COURSE_ACCOUNT)
+
+# As the course account: grade each submission of ASSIGNMENT as it arrives (grader/serve.py).
+serve: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make serve ASSIGNMENT=week1_sequential"; exit 2; }
+	python -m grader.serve $(ASSIGNMENT)
 
 harder-track: $(STAMP)
 	python benchmarks/harder_track.py

@@ -27,7 +27,7 @@ LONGEST_FIRST = [
     "tests/test_student_edition.py", "tests/test_grading.py", "tests/test_classroom_exchange.py",
     "tests/test_peeking_grading.py", "tests/test_answer_bank_week2.py",
     "tests/test_answer_bank_week6.py", "tests/test_browser.py", "tests/test_cluster_grading.py",
-    "tests/test_feedback_service.py", "tests/test_answer_bank_week1.py", "tests/test_capstone_grading.py",
+    "tests/test_hub_class.py", "tests/test_answer_bank_week1.py", "tests/test_capstone_grading.py",
     "tests/test_lms_import.py", "tests/test_answer_bank_week4.py",
     "tests/test_answer_bank_week3.py", "tests/test_week1_class.py",
     "tests/test_install_matrix.py", "tests/test_class_report.py",

@@ -5,7 +5,7 @@ SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= 
 PYTHON ?= $(firstword $(foreach candidate,python3 python3.13 python3.12 python3.11,\
   $(shell $(candidate) -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && command -v $(candidate))))
 VENV ?= .venv
-BIN := $(CURDIR)/$(VENV)/bin
+BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 # The first line of every $(STAMP) recipe: stop with what to do when no Python fits.
 REQUIRE_PYTHON = @test -n "$(PYTHON)" || { echo "The course needs Python 3.11, 3.12 or 3.13" \

@@ -1,10 +1,12 @@
-"""A class on one shared machine, as on a JupyterHub, with real Linux users: the course
+"""A class on one machine's JupyterHub, with real Linux users: the course
 account secures the exchange and releases week 5; two students fetch, answer and submit as
 themselves; one of them tries every abuse of the exchange nbgrader's users report (read,
 forge, change or delete another's work, the release, the grades, the feedback); the
 feedback service grades each submission as it arrives and releases each student's feedback
 to them alone; it holds submissions beyond the daily feedback limit; killed while grading
-and started again, it loses nothing and grades nothing twice.
+and started again, it loses nothing and grades nothing twice. Then the hub itself: each
+student logs in with their password to their own server, sees the Assignment List and not
+the formgrader, and cannot open another's server; the course account's formgrader lists both.
 
 Needs root (users are created with `grader.hub_users` and removed afterwards) and bwrap."""
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from grader import hub_users, serve
@@ -32,7 +35,7 @@ from grader.config import CourseConfig
 from grader.exchange import Exchange
 from testkit import small_class
 from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
-from testkit.servers import unavailable
+from testkit.servers import free_port, unavailable
 
 WEEK = small_class.WEEK
 POINTS = small_class.POINTS
@@ -329,3 +332,91 @@ def test_beyond_the_limit_a_submission_waits_for_the_next_day_or_the_due_date(ru
     assert serve.choose(service, queue) == []
     clock[0] += timedelta(hours=24, seconds=1)  # a day after the last feedback: graded
     assert len(serve.choose(service, queue)) == 1
+
+
+# The hub itself: students log in with their Unix password and get their own server.
+
+@pytest.fixture(scope="module")
+def hub(machine, served):
+    """The class's JupyterHub (make hub's command) on a free port of 127.0.0.1."""
+    installed = subprocess.run(["make", "-C", str(ROOT), "hub/node_modules/.installed"],
+                               capture_output=True, text=True, timeout=600)
+    if installed.returncode != 0:
+        unavailable(f"the hub's proxy could not be installed from npm: {installed.stderr[-1000:]}")
+    port = free_port()
+    env = dict(os.environ, HUB_COURSE=str(machine.course), HUB_GROUP=machine.group,
+               HUB_COURSE_ACCOUNT=machine.grader, HUB_PORT=str(port),
+               HUB_STATE=str(machine.top / "hub-state"))
+    log = open(machine.top / "hub.log", "w")
+    process = subprocess.Popen([str(Path(PYTHON).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
+                               cwd=ROOT / "hub", env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{url}/hub/api", timeout=5).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, \
+                (machine.top / "hub.log").read_text()[-3000:]
+            time.sleep(1)
+        with open(machine.top / "passwords.csv", newline="") as handle:
+            passwords = {row["user"]: row["password"] for row in csv.DictReader(handle)}
+        yield url, passwords
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def logged_in(url: str, user: str, password: str) -> requests.Session:
+    """A browser session of ``user``, logged in through the hub's login form, with their
+    server started (the hub starts it on login)."""
+    session = requests.Session()
+    session.get(f"{url}/hub/login", timeout=30)
+    response = session.post(f"{url}/hub/login", timeout=30, data={
+        "username": user, "password": password, "_xsrf": session.cookies.get("_xsrf", "")})
+    assert response.ok and "/hub/login" not in response.url, f"{user} could not log in"
+    deadline = time.monotonic() + 180
+    while not (status := session.get(f"{url}/user/{user}/api/status", timeout=30)).ok:
+        assert time.monotonic() < deadline, f"{user}'s server did not start: {status.status_code}"
+        session.get(f"{url}/hub/spawn/{user}", timeout=60)
+        time.sleep(2)
+    return session
+
+
+def test_students_log_in_to_their_own_server_and_see_the_assignment_list(machine, hub):
+    url, passwords = hub
+    ana = logged_in(url, machine.ana, passwords[machine.ana])
+    listed = ana.get(f"{url}/user/{machine.ana}/assignments",
+                     params={"course_id": machine.exchange.course_id}, timeout=60).json()
+    assert listed["success"], listed
+    assert WEEK in {item["assignment_id"] for item in listed["value"]}, listed
+    # nbgrader's formgrader is not a student's: its server extension is off for students.
+    assert ana.get(f"{url}/user/{machine.ana}/formgrader", timeout=30).status_code == 404
+    wrong = requests.post(f"{url}/hub/login", timeout=30, data={
+        "username": machine.ana, "password": "not-her-password"})
+    assert "/hub/login" in wrong.url or wrong.status_code == 403
+
+
+def test_a_student_cannot_open_anothers_server(machine, hub):
+    url, passwords = hub
+    ben = logged_in(url, machine.ben, passwords[machine.ben])
+    theirs = ben.get(f"{url}/user/{machine.ana}/api/contents/{WEEK}", timeout=60,
+                     allow_redirects=True)
+    assert theirs.status_code in (403, 404) or f"/user/{machine.ben}/" in theirs.url, \
+        (theirs.status_code, theirs.url)
+    assert "assignment.ipynb" not in theirs.text
+
+
+def test_the_course_account_grades_in_the_formgrader(machine, hub):
+    url, passwords = hub
+    grader = logged_in(url, machine.grader, passwords[machine.grader])
+    students = grader.get(f"{url}/user/{machine.grader}/formgrader/api/submissions/{WEEK}",
+                          timeout=60).json()
+    assert {machine.ana, machine.ben} <= {row["student"] for row in students}, students
