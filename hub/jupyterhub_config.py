@@ -4,8 +4,9 @@
   account may (``make hub-users`` creates both from the roster).
 - Each user's server runs as that Unix user, from the environment every user can run
   (``make hub-env``: .venv-hub), with JupyterLab.
-- Students get nbgrader's Assignment List only (hub/student-config: the course id and the
-  exchange); the course account's server opens in the course directory, with the formgrader.
+- Students get nbgrader's Assignment List only (hub/student-config, copied into the
+  environment: the course id and the exchange); the course account's server opens in the
+  course directory, with the formgrader.
 - The feedback service (`grader.serve`) runs beside the hub as the course account, started
   and stopped by the hub, for the assignments in HUB_SERVE.
 - The proxy is configurable-http-proxy, installed into hub/node_modules from npm.
@@ -17,6 +18,7 @@ separated by spaces; none: no service).
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,6 +38,13 @@ if config.exchange_root is None:
                      "submits through the exchange (see README, 'A class on JupyterHub')")
 
 STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
+# Students' servers read their configuration from the environment they run (the course
+# checkout is private to the course account): a copy of hub/student-config goes there.
+STUDENT_CONFIG = Path(sys.prefix) / "share" / "tf2-course" / "student-config"
+shutil.copytree(HERE / "student-config", STUDENT_CONFIG, dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("__pycache__"))
+for path in [STUDENT_CONFIG.parent, *STUDENT_CONFIG.parent.rglob("*")]:
+    path.chmod(0o755 if path.is_dir() else 0o644)
 c.JupyterHub.ip = os.environ.get("HUB_IP", "127.0.0.1")
 c.JupyterHub.port = int(os.environ.get("HUB_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -72,7 +81,7 @@ def course_or_student(spawner) -> None:
         })
     else:
         spawner.environment.update({
-            "JUPYTER_CONFIG_PATH": str(HERE / "student-config"),
+            "JUPYTER_CONFIG_PATH": str(STUDENT_CONFIG),
             "TF2_COURSE_ID": config.course_id,
             "TF2_EXCHANGE_ROOT": str(config.exchange_root),
         })
