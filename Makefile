@@ -4,7 +4,7 @@ include $(dir $(lastword $(MAKEFILE_LIST)))venv.mk  # the Python environment (sh
 WEEKS := $(notdir $(wildcard solutions/week*))
 ASSIGNMENT ?=
 
-.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import hub-env hub hub-users serve
+.PHONY: help lab test check smoke release execute validate grade report export bench harder-track clean student-edition import hub-env hub hub-users serve bench-service
 
 help:
 	@echo "make lab        open JupyterLab on course/ (students and self-learners)"
@@ -168,6 +168,10 @@ hub-users: $(STAMP)
 serve: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make serve ASSIGNMENT=week1_sequential"; exit 2; }
 	python -m grader.serve $(ASSIGNMENT)
+
+# As root: feedback on submit with real users, idle and in a deadline burst (issue 27).
+bench-service: $(STAMP) hub-env
+	python benchmarks/feedback_service.py $(BENCH_OPTIONS)
 
 harder-track: $(STAMP)
 	python benchmarks/harder_track.py

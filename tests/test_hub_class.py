@@ -15,117 +15,43 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
-import signal
 import subprocess
-import sys
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import nbformat
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from grader import hub_users, serve
+from grader import serve
 from grader.config import CourseConfig
-from grader.exchange import Exchange
 from testkit import small_class
-from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
+from testkit.course import ROOT, read_notebook
+from testkit.hub import HUB_PYTHON, HubClass, as_user, why_no_users
 from testkit.servers import free_port, unavailable
 
 WEEK = small_class.WEEK
 POINTS = small_class.POINTS
 PER_DAY = 2
-PYTHON = str(ROOT / ".venv-hub" / "bin" / "python")  # every user can run it (hub_python)
-
-
-def as_user(user: str, *command: str, cwd: Path | str = "/", check: bool = False,
-            timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``command`` as the Unix user ``user``, with a clean environment and their home."""
-    env = ["env", "-i", f"HOME=/home/{user}", f"USER={user}",
-           f"PATH={Path(PYTHON).parent}:/usr/bin:/bin",
-           "LANG=C.UTF-8", "TF_CPP_MIN_LOG_LEVEL=3"]
-    result = subprocess.run(["runuser", "-u", user, "--", *env, *command], cwd=cwd,
-                            capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert result.returncode == 0, f"{user}: {' '.join(command)}\n{result.stderr[-3000:]}"
-    return result
-
-
-class Machine:
-    """The users, folders and exchange of one test class."""
-
-    def __init__(self, top: Path, tag: str):
-        self.top = top
-        self.group, self.grader = f"{tag}-class", f"{tag}-grader"
-        self.ana, self.ben = f"{tag}-ana", f"{tag}-ben"
-        self.course = top / "course"
-        self.exchange = Exchange(top / "exchange", CourseConfig.load(ROOT).course_id)
-
-    def nbgrader(self, user: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        """An nbgrader exchange command as a student runs it from their Assignment List."""
-        return as_user(user, PYTHON, "-m", "nbgrader", *args,
-                       f"--course={self.exchange.course_id}", f"--Exchange.root={self.exchange.root}",
-                       cwd=f"/home/{user}", check=check)
-
-    def instructor(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-        return as_user(self.grader, *command, cwd=self.course, check=check)
-
-    def serve_command(self, *extra: str) -> list[str]:
-        return [PYTHON, "-m", "grader.serve", WEEK, "--root", str(self.course),
-                "--jobs", "2", "--poll", "1", "--grade-options", " ".join(small_class.LIMITS), *extra]
-
-    def submit(self, student: str, grade_ids: list[str] | None, *extra: str) -> None:
-        """Answer ``grade_ids`` (None: all) in the student's fetched notebook and submit it."""
-        notebook = Path(f"/home/{student}") / WEEK / "assignment.ipynb"
-        solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
-        nbformat.write(answered(read_notebook(notebook), solution, grade_ids), notebook)
-        shutil.chown(notebook, student, student)
-        self.nbgrader(student, "submit", WEEK, *extra)
-
-    def queue(self) -> dict[str, list]:
-        """The service's queue: student -> rows, oldest first."""
-        rows: dict[str, list] = {}
-        for row in serve.Queue(CourseConfig.load(self.course).db_url).rows():
-            rows.setdefault(row.student, []).append(row)
-        return rows
+PYTHON = str(HUB_PYTHON)
+LIMITS = tuple(small_class.LIMITS)
 
 
 @pytest.fixture(scope="module")
 def machine(bwrap, hub_python):
-    if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
-        unavailable("creating real users needs root, useradd and runuser (CI runs as root)")
-    tag = f"t{uuid.uuid4().hex[:5]}"
-    top = Path(f"/tmp/{tag}-hub")  # outside pytest's folders, which only root may enter
-    top.mkdir(mode=0o755)
-    machine = Machine(top, tag)
-    roster = top / "roster.csv"
-    roster.write_text(f"student_id,platform_id,name\n{machine.ana},1,Ana\n{machine.ben},2,Ben\n")
-    created = subprocess.run([sys.executable, "-m", "grader.hub_users", "--roster", str(roster),
-                              "--group", machine.group, "--course-account", machine.grader,
-                              "--passwords", str(top / "passwords.csv")],
-                             capture_output=True, text=True)
+    """The class: ana, ben and the course account, week 5 released."""
+    reason = why_no_users()
+    if reason:
+        unavailable(reason)
+    machine = HubClass(WEEK, ["ana", "ben"], PER_DAY)
+    machine.ana, machine.ben = machine.students
     try:
-        assert created.returncode == 0, created.stderr
-        machine.exchange.root.mkdir(mode=0o755)
-        os.chmod(machine.exchange.root, 0o1777)  # as the README has root make it
-        make_course_copy(machine.course, [WEEK])
-        with open(machine.course / "nbgrader_config.py", "a") as config:
-            config.write(f"\nc.Exchange.root = {str(machine.exchange.root)!r}\n"
-                         f"c.FeedbackOnSubmit.per_day = {PER_DAY}\n")
-        subprocess.run(["chown", "-R", f"{machine.grader}:{machine.grader}", str(machine.course)],
-                       check=True)
-        os.chmod(machine.course, 0o700)
-        machine.instructor(PYTHON, "-m", "grader.exchange", "--group", machine.group)
-        machine.instructor(PYTHON, "-m", "nbgrader", "release_assignment", WEEK)
+        machine.create()
         yield machine
     finally:
-        hub_users.remove([machine.ana, machine.ben], machine.group, machine.grader)
-        shutil.rmtree(top, ignore_errors=True)
+        machine.remove()
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +91,7 @@ def first_answer() -> str:
 def served(machine, submitted):
     """One pass of the service; then each student fetches their feedback."""
     m = machine
-    result = m.instructor(*m.serve_command("--once"))
+    result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     feedback = {}
     for student in (m.ana, m.ben):
         m.nbgrader(student, "fetch_feedback", WEEK)
@@ -230,22 +156,16 @@ def test_no_student_can_read_anothers_submission_or_feedback(machine, submitted,
 def test_the_service_killed_while_grading_loses_nothing_and_grades_nothing_twice(machine, served):
     m = machine
     m.submit(m.ben, None)  # everything answered now: his second feedback of the day
-    service = subprocess.Popen(["runuser", "-u", m.grader, "--", *m.serve_command()],
-                               cwd=m.course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while not any(row.state == serve.GRADING for row in m.queue().get(m.ben, [])):
-        assert time.monotonic() < deadline and service.poll() is None, service.stdout.read()
-        time.sleep(0.5)
-    time.sleep(5)  # well into grading: sandboxes started
-    pgid = int((m.course / "grading-logs" / "_service.pgid").read_text())
-    os.kill(service.pid, signal.SIGKILL)  # runuser passes no SIGKILL on: kill the service itself
-    for process in _processes_of(m.grader):
-        if "grader.serve" in " ".join(process.cmdline()):
-            process.kill()
-    service.wait(timeout=30)
+    with m.service(grade_options=LIMITS) as service:
+        deadline = time.monotonic() + 300
+        while not any(row.state == serve.GRADING for row in m.queue().get(m.ben, [])):
+            assert time.monotonic() < deadline and service.poll() is None, service.stdout.read()
+            time.sleep(0.5)
+        time.sleep(5)  # well into grading: sandboxes started
+        pgid = int((m.course / "grading-logs" / "_service.pgid").read_text())
     assert m.queue()[m.ben][-1].state == serve.GRADING
 
-    result = m.instructor(*m.serve_command("--once"))
+    result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "not graded before the restart" in result.stderr
     assert not [p for p in _processes_of(m.grader) if os.getpgid(p.pid) == pgid]
@@ -260,7 +180,7 @@ def test_the_service_killed_while_grading_loses_nothing_and_grades_nothing_twice
     with engine.begin() as connection:
         connection.execute(text("UPDATE submission_queue SET state = 'grading' WHERE entry = :e"),
                            {"e": last.entry})
-    result = m.instructor(*m.serve_command("--once"))
+    result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     assert "graded before the restart" in result.stderr, result.stderr
     assert m.queue()[m.ben][-1].state == serve.RELEASED
     assert _grading_runs(m, m.ben) == 3
@@ -272,7 +192,7 @@ def test_submissions_beyond_the_daily_feedback_are_held(machine, served):
     if sum(row.state == serve.RELEASED for row in rows) < PER_DAY:
         pytest.skip("runs after the crash test, which gives ben his second feedback")
     m.submit(m.ben, [first_answer()])
-    result = m.instructor(*m.serve_command("--once"))
+    result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     assert result.returncode == 0
     held = m.queue()[m.ben][-1]
     assert held.state == serve.HELD and f"the most a day ({PER_DAY})" in held.detail
@@ -286,7 +206,7 @@ def _processes_of(user: str):
             if process.info["username"] == user]
 
 
-def _grading_runs(machine: Machine, student: str) -> int:
+def _grading_runs(machine: HubClass, student: str) -> int:
     log = (machine.course / "grading-logs" / WEEK / "_service.log").read_text()
     return sum(1 for line in log.splitlines()
                if line.startswith("== ") and f"--student {student}" in line)
