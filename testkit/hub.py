@@ -119,7 +119,7 @@ class HubClass:
         if child == 0:  # pragma: no cover -- the child
             code = 1
             try:
-                os.setgroups([])
+                os.initgroups(user.pw_name, user.pw_gid)
                 os.setgid(user.pw_gid)
                 os.setuid(user.pw_uid)
                 folder = self.exchange.inbound / entry
