@@ -24,12 +24,14 @@ only root can give a file to another user.
 from __future__ import annotations
 
 import grp
+import html
 import os
 import pwd
 import stat
 import struct
 import sys
 import tempfile
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -85,9 +87,7 @@ class Exchange:
         write permission, which moving a folder needs) is read where it is."""
         try:
             os.rename(self.inbound / entry, self.received / entry)
-        except FileNotFoundError:
-            pass  # taken out before
-        except PermissionError:
+        except (FileNotFoundError, PermissionError):  # taken out before, or not movable
             pass
 
     def check_owner(self, entry: str) -> None:
@@ -270,22 +270,36 @@ def _timestamp(copy: Path, claimed: str, newest_ctime: float) -> tuple[str, str]
     return actual, f"claimed {text!r}, its files were written at {actual}: recorded as written"
 
 
-def release_feedback(exchange: Exchange, feedback_folder: Path, student: str) -> list[Path]:
+def release_feedback(exchange: Exchange, feedback_folder: Path, student: str,
+                     notebooks: Iterable[str] = ()) -> list[Path]:
     """Publish the feedback pages in ``feedback_folder`` (``feedback/<student>/<assignment>``)
-    where nbgrader's ``fetch_feedback`` finds them, each readable by ``student`` alone."""
+    where nbgrader's ``fetch_feedback`` finds them, each readable by ``student`` alone.
+
+    ``notebooks`` names every notebook of the submission: one without a page (a tutorial,
+    which carries no points) gets a page that says so, since the Assignment List offers a
+    submission's feedback only when every notebook has some.
+    """
     secret = (feedback_folder / "submission_secret.txt").read_text()
     uid = uid_of(student)
+    pages = {page.stem: page.read_bytes() for page in feedback_folder.glob("*.html")}
+    for notebook in notebooks:
+        pages.setdefault(notebook, NO_POINTS_PAGE.format(notebook=html.escape(notebook)).encode())
     published = []
-    for page in sorted(feedback_folder.glob("*.html")):
-        name = notebook_hash(secret=secret, notebook_id=page.stem)
+    for notebook, content in sorted(pages.items()):
+        name = notebook_hash(secret=secret, notebook_id=notebook)
         fd, temporary = tempfile.mkstemp(dir=exchange.feedback, prefix=".releasing-")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(page.read_bytes())
+            handle.write(content)
         os.chmod(temporary, 0o600)
         grant_read(Path(temporary), uid)
         os.replace(temporary, exchange.feedback / f"{name}.html")
         published.append(exchange.feedback / f"{name}.html")
     return published
+
+
+NO_POINTS_PAGE = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>{notebook}</title>"
+                  "</head><body><p>{notebook}.ipynb carries no points: it has no feedback. "
+                  "Your feedback is in the graded notebook's page.</p></body></html>")
 
 
 # POSIX ACLs as Linux stores them in the system.posix_acl_access attribute (acl_ea.h).

@@ -1,6 +1,7 @@
 """Grading a class, phase 4: what the run leaves for the instructor and the students.
 
-Feedback HTML for every graded student (without hidden tests, sanitised), ``grades.csv``
+Feedback HTML for every graded student (for a run of named students, theirs only; without
+hidden tests, sanitised), ``grades.csv``
 (nbgrader's export), the summary (printed, and written as CSV) and the class report
 (`grader.report`). A part that cannot be written is a problem of the run; it costs no grade.
 """
@@ -15,18 +16,31 @@ from grader.plan import Plan, nbgrader
 from grader.report import write_assignment_report
 
 
-def feedback_and_grades(plan: Plan, lines: tuple[Line, ...]) -> list[str]:
-    """Feedback for every graded student (if any was) and grades.csv; return what went wrong."""
+def feedback_and_grades(plan: Plan, lines: tuple[Line, ...], only_these: bool = False) -> list[str]:
+    """Feedback for every graded student (if any was; with ``only_these``, for the students
+    of ``lines`` only) and grades.csv; return what went wrong."""
     problems = []
     if any(line.score is not None for line in lines):
         feedback = nbgrader(plan.layout.root, plan.env, "generate_feedback", plan.assignment,
-                            "--force", *plan.notebook_option(), log_path=plan.recording_log)
+                            "--force", *plan.notebook_option(), *_others_excluded(plan, lines, only_these),
+                            log_path=plan.recording_log)
         if feedback.returncode != 0:
             problems.append(f"generate_feedback reported errors:\n{feedback.stderr[-2000:]}")
     export = nbgrader(plan.layout.root, plan.env, "export", log_path=plan.recording_log)
     if export.returncode != 0:
         problems.append(f"export failed:\n{export.stderr[-2000:]}")
     return problems
+
+
+def _others_excluded(plan: Plan, lines: tuple[Line, ...], only_these: bool) -> list[str]:
+    """nbgrader's option that leaves out every autograded student not in ``lines``."""
+    if not only_these:
+        return []
+    graded = {line.student for line in lines}
+    others = sorted(path.parent.name for path in
+                    (plan.layout.root / plan.layout.autograded).glob(f"*/{plan.assignment}")
+                    if path.parent.name not in graded)
+    return [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
 
 
 def write_summary(lines: tuple[Line, ...], path: Path) -> None:

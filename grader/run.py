@@ -79,7 +79,8 @@ def grade_class(plan: Plan, students: list[str] | None = None) -> Run:
         log.debug("graded %d submissions", len(outcomes))
         recorded = record(plan, outcomes, snapshot)
     log.debug("recorded")
-    problems = recorded.problems + tuple(publish.feedback_and_grades(plan, recorded.lines))
+    problems = recorded.problems + tuple(
+        publish.feedback_and_grades(plan, recorded.lines, only_these=bool(students)))
     return Run(recorded.lines, problems, stopped)
 
 

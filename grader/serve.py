@@ -9,8 +9,8 @@ service watches the exchange's inbound folder and, for each submission that arri
    belong to anyone but the student it names (the refusal and its reason are logged and
    kept in the queue for the instructor: ``--status``);
 3. grades it exactly as ``make grade`` does (``python -m grader --student ...``: the same
-   sandbox and limits, ``--jobs`` here or ``--scheduler`` on a Dask cluster), every
-   submission waiting at that moment in one run;
+   sandbox and limits, ``--jobs`` here or ``--scheduler`` on a Dask cluster), up to
+   ``--batch`` submissions waiting at that moment in one run, the first to arrive first;
 4. releases that student's feedback, readable by them alone, which they fetch from the
    Assignment List (`grader.exchange.release_feedback`).
 
@@ -84,6 +84,7 @@ class Service:
     config: CourseConfig
     assignments: tuple[str, ...]
     jobs: int = 2
+    batch: int = 10  # the most submissions one grading run takes: feedback flows in a burst
     grade_options: tuple[str, ...] = ()  # passed on to python -m grader
     scheduler: str | None = None
     now: Callable[[], datetime] = field(default=utcnow, compare=False)  # tests move the clock
@@ -141,7 +142,7 @@ def serve_once(service: Service, queue: Queue) -> None:
     exchange = service.exchange
     for assignment in service.assignments:
         arrived(queue, exchange, assignment, service.now())
-    chosen = choose(service, queue)
+    chosen = sorted(choose(service, queue), key=lambda row: row.received_at)[:service.batch]
     received = [row for row in chosen if take(service, queue, row)]
     for assignment in sorted({row.assignment for row in received}):
         batch = [row for row in received if row.assignment == assignment]
@@ -265,8 +266,10 @@ def release_graded(service: Service, queue: Queue) -> None:
         if not stamp.is_file() or parse_utc(stamp.read_text().strip()) != parse_utc(row.timestamp):
             queue.set(row.entry, FAILED, detail=f"no feedback for this submission in {folder}")
             continue
+        submitted = layout.submission_folder(row.student, row.assignment)
         try:
-            release_feedback(service.exchange, folder, row.student)
+            release_feedback(service.exchange, folder, row.student,
+                             [notebook.stem for notebook in submitted.glob("*.ipynb")])
         except (OSError, Refused) as error:
             log.warning("could not release feedback of %s: %s", row.entry, error)
             continue  # stays graded: tried again on the next pass
@@ -338,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignments", nargs="+", help="for example week1_sequential")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the course directory")
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    parser.add_argument("--batch", type=int, default=Service.batch,
+                        help="the most submissions one grading run takes (default %(default)s): "
+                             "the first to arrive are graded first, and their feedback released "
+                             "before the next run")
     parser.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster")
     parser.add_argument("--poll", type=float, default=2.0, help="seconds between looks at inbound")
     parser.add_argument("--once", action="store_true", help="one pass, then stop")
@@ -354,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    service = Service(config, tuple(options.assignments), options.jobs,
+    service = Service(config, tuple(options.assignments), options.jobs, options.batch,
                       tuple(options.grade_options.split()), options.scheduler)
     held = lock(config)  # noqa: F841 -- held until the process ends
     recover(service, queue)

@@ -75,6 +75,14 @@ class HubClass:
         self.instructor(str(HUB_PYTHON), "-m", "grader.exchange", "--group", self.group)
         self.instructor(str(HUB_PYTHON), "-m", "nbgrader", "release_assignment", self.week)
 
+    def add_week(self, week: str) -> None:
+        """Generate and release another assignment, as the course account does."""
+        shutil.copytree(ROOT / "solutions" / week, self.course / "solutions" / week)
+        subprocess.run(["chown", "-R", f"{self.grader}:{self.grader}", str(self.course / "solutions")],
+                       check=True)
+        self.instructor(str(HUB_PYTHON), "-m", "nbgrader", "generate_assignment", week, "--force")
+        self.instructor(str(HUB_PYTHON), "-m", "nbgrader", "release_assignment", week)
+
     def remove(self) -> None:
         hub_users.remove(self.students, self.group, self.grader)
         shutil.rmtree(self.top, ignore_errors=True)
@@ -142,6 +150,11 @@ class HubClass:
         for row in serve.Queue(CourseConfig.load(self.course).db_url).rows():
             rows.setdefault(row.student, []).append(row)
         return rows
+
+    def queue_state(self, student: str, week: str) -> str | None:
+        """The state of ``student``'s latest submission of ``week`` in the service's queue."""
+        rows = [row for row in self.queue().get(student, []) if row.assignment == week]
+        return rows[-1].state if rows else None
 
     @contextlib.contextmanager
     def service(self, *extra: str, grade_options: tuple[str, ...] = ()) -> Iterator[subprocess.Popen]:

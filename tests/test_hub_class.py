@@ -13,6 +13,7 @@ Needs root (users are created with `grader.hub_users` and removed afterwards) an
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -28,11 +29,13 @@ from sqlalchemy import create_engine, text
 from grader import serve
 from grader.config import CourseConfig
 from testkit import small_class
-from testkit.course import ROOT, read_notebook
+from testkit.browser import SECONDS, chromium, screenshot
+from testkit.course import ROOT, answered, assignment_points, read_notebook
 from testkit.hub import HUB_PYTHON, HubClass, as_user, why_no_users
 from testkit.servers import free_port, unavailable
 
 WEEK = small_class.WEEK
+BROWSER_WEEK = "week1_sequential"  # what the students work on in Chromium
 POINTS = small_class.POINTS
 PER_DAY = 2
 PYTHON = str(HUB_PYTHON)
@@ -135,15 +138,14 @@ def test_each_submission_is_graded_and_its_feedback_released(machine, served):
 
 def test_no_student_can_read_anothers_submission_or_feedback(machine, submitted, served):
     m, (ana_entry, _) = machine, submitted
-    pages = sorted(m.exchange.feedback.glob("*.html"))
-    assert len(pages) == 2
-    readable = {student: [page for page in pages
-                          if as_user(student, "cat", str(page)).returncode == 0]
+    pages = set(m.exchange.feedback.glob("*.html"))  # a page per notebook submitted
+    readable = {student: {page for page in pages if as_user(student, "cat", str(page)).returncode == 0}
                 for student in (m.ana, m.ben)}
-    assert len(readable[m.ana]) == len(readable[m.ben]) == 1 and readable[m.ana] != readable[m.ben]
+    assert readable[m.ana] and readable[m.ben] and not readable[m.ana] & readable[m.ben]
+    assert readable[m.ana] | readable[m.ben] == pages
     for student in (m.ana, m.ben):  # and what each can read is their own
-        own = m.course / "feedback" / student / WEEK / "assignment.html"
-        assert readable[student][0].read_bytes() == own.read_bytes(), student
+        own = (m.course / "feedback" / student / WEEK / "assignment.html").read_bytes()
+        assert [page for page in readable[student] if page.read_bytes() == own], student
     taken = as_user(m.ben, "cat", str(m.exchange.received / ana_entry / "assignment.ipynb"))
     assert taken.returncode != 0 and "ermission denied" in taken.stderr
     assert not (m.exchange.inbound / ana_entry).exists(), "the service took it out of inbound"
@@ -258,7 +260,9 @@ def test_beyond_the_limit_a_submission_waits_for_the_next_day_or_the_due_date(ru
 
 @pytest.fixture(scope="module")
 def hub(machine, served):
-    """The class's JupyterHub (make hub's command) on a free port of 127.0.0.1."""
+    """The class's JupyterHub (make hub's command) on a free port of 127.0.0.1, with week 1
+    released too, and the feedback service for both weeks as the hub's service."""
+    machine.add_week(BROWSER_WEEK)
     installed = subprocess.run(["make", "-C", str(ROOT), "hub/node_modules/.installed"],
                                capture_output=True, text=True, timeout=600)
     if installed.returncode != 0:
@@ -266,7 +270,7 @@ def hub(machine, served):
     port = free_port()
     env = dict(os.environ, HUB_COURSE=str(machine.course), HUB_GROUP=machine.group,
                HUB_COURSE_ACCOUNT=machine.grader, HUB_PORT=str(port),
-               HUB_STATE=str(machine.top / "hub-state"))
+               HUB_STATE=str(machine.top / "hub-state"), HUB_SERVE=f"{WEEK} {BROWSER_WEEK}")
     log = open(machine.top / "hub.log", "w")
     process = subprocess.Popen([str(Path(PYTHON).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
                                cwd=ROOT / "hub", env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -340,3 +344,100 @@ def test_the_course_account_grades_in_the_formgrader(machine, hub):
     students = grader.get(f"{url}/user/{machine.grader}/formgrader/api/submissions/{WEEK}",
                           timeout=60).json()
     assert {machine.ana, machine.ben} <= {row["student"] for row in students}, students
+
+
+# Two students in Chromium: log in, fetch week 1 from the Assignment List, answer, submit,
+# and fetch the feedback the hub's service releases.
+
+def lab_of(browser, url: str, user: str, password: str):
+    """A page of ``user``'s JupyterLab, logged in through the hub's login form."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/hub/login")
+    page.locator("#username_input").fill(user)
+    page.locator("#password_input").fill(password)
+    page.locator("#login_submit").click()
+    page.locator(".jp-DirListing").first.wait_for(timeout=240 * SECONDS)
+    return page
+
+
+def assignment_list(page):
+    """Open Nbgrader > Assignment List; return its panel."""
+    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+    page.get_by_role("menuitem", name="Assignment List", exact=True).click()
+    panel = page.locator("#released_assignments_list").locator("..").locator("..")
+    page.locator("#released_assignments_list").wait_for(timeout=60 * SECONDS)
+    return panel
+
+
+def row_button(page, listing: str, label: str):
+    row = page.locator(f"#{listing} .list_item", has_text=BROWSER_WEEK)
+    row.first.wait_for(timeout=120 * SECONDS)
+    return row.get_by_role("button", name=label, exact=True)
+
+
+def save_as_editor_does(page, url: str, user: str, notebook) -> None:
+    """Write ``notebook`` into the student's fetched copy through their own server's
+    contents API (what JupyterLab's save does), from their browser session."""
+    xsrf = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "_xsrf")
+    response = page.request.put(
+        f"{url}/user/{user}/api/contents/{BROWSER_WEEK}/assignment.ipynb",
+        headers={"X-XSRFToken": xsrf, "Content-Type": "application/json"},
+        data=json.dumps({"type": "notebook", "format": "json", "content": notebook}))
+    assert response.ok, (response.status, response.text()[:500])
+
+
+@pytest.mark.browser
+def test_two_students_submit_in_chromium_and_each_fetches_only_their_feedback(machine, hub):
+    url, passwords = hub
+    answers = {machine.ana: None, machine.ben: ["w1_scale_images"]}  # None: every answer
+    week_points = assignment_points(BROWSER_WEEK)
+    with chromium() as browser:
+        pages = {}
+        for student, grade_ids in answers.items():
+            page = pages[student] = lab_of(browser, url, student, passwords[student])
+            assignment_list(page)
+            row_button(page, "released_assignments_list", "Fetch").click()
+            row_button(page, "fetched_assignments_list", "Submit").wait_for(timeout=60 * SECONDS)
+            solution = read_notebook(ROOT / "solutions" / BROWSER_WEEK / "assignment.ipynb")
+            fetched = read_notebook(Path(f"/home/{student}") / BROWSER_WEEK / "assignment.ipynb")
+            save_as_editor_does(page, url, student, answered(fetched, solution, grade_ids))
+            row_button(page, "fetched_assignments_list", "Submit").click()
+            row_button(page, "submitted_assignments_list", "Fetch Feedback").wait_for(
+                timeout=120 * SECONDS)
+            screenshot(page, f"hub-{student[-3:]}-submitted")
+
+        deadline = time.monotonic() + 900  # the hub's service grades both
+        while not all(machine.queue_state(student, BROWSER_WEEK) == serve.RELEASED
+                      for student in answers):
+            assert time.monotonic() < deadline, machine.queue()
+            time.sleep(2)
+
+        scores = {}
+        for student, page in pages.items():
+            page.reload()
+            assignment_list(page)
+            row_button(page, "submitted_assignments_list", "Fetch Feedback").click()
+            feedback = f"{url}/user/{student}/api/contents/{BROWSER_WEEK}/feedback"
+            deadline = time.monotonic() + 120
+            while not (listed := page.request.get(feedback)).ok:
+                if time.monotonic() > deadline:
+                    screenshot(page, f"hub-{student[-3:]}-no-feedback")
+                    raise AssertionError(f"{student} fetched no feedback: "
+                                         f"{page.locator('#submitted_assignments_list').inner_text()}")
+                page.wait_for_timeout(2 * SECONDS)
+            page.reload()
+            assignment_list(page)
+            page.locator("#submitted_assignments_list a", has_text="view feedback").first.wait_for(
+                timeout=120 * SECONDS)
+            screenshot(page, f"hub-{student[-3:]}-feedback")
+            stamp = listed.json()["content"][0]["name"]
+            html_page = page.request.get(f"{url}/user/{student}/files/{BROWSER_WEEK}/feedback/"
+                                         f"{stamp}/assignment.html").text()
+            found = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html_page)
+            assert found and float(found[2]) == week_points, html_page[:300]
+            scores[student] = float(found[1])
+            other = next(name for name in answers if name != student)
+            assert page.request.get(f"{url}/user/{other}/api/contents/{BROWSER_WEEK}").status in (403, 404)
+    assert scores[machine.ana] == week_points
+    assert 0 < scores[machine.ben] < week_points
