@@ -12,7 +12,8 @@
 - The proxy is configurable-http-proxy, installed into hub/node_modules from npm.
 
 Settings come from the environment ``make hub`` passes: HUB_COURSE (the course directory),
-HUB_GROUP, HUB_COURSE_ACCOUNT, HUB_IP, HUB_PORT, HUB_STATE (the hub's own files: its SQLite
+HUB_GROUP, HUB_COURSE_ACCOUNT, HUB_IP, HUB_PORT (HUB_INTERNAL_PORT and HUB_PROXY_API_PORT:
+the hub's and the proxy's own ports on 127.0.0.1), HUB_STATE (the hub's own files: its SQLite
 database and cookie secret, root's alone) and HUB_SERVE (assignments to grade on submit,
 separated by spaces; none: no service).
 """
@@ -48,6 +49,8 @@ for path in [STUDENT_CONFIG.parent, *STUDENT_CONFIG.parent.rglob("*")]:
 c.JupyterHub.ip = os.environ.get("HUB_IP", "127.0.0.1")
 c.JupyterHub.port = int(os.environ.get("HUB_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("HUB_INTERNAL_PORT", "8081"))  # the hub's own
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('HUB_PROXY_API_PORT', '8001')}"
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [str(HERE / "node_modules" / ".bin" / "configurable-http-proxy")]

@@ -270,6 +270,7 @@ def hub(machine, served):
     port = free_port()
     env = dict(os.environ, HUB_COURSE=str(machine.course), HUB_GROUP=machine.group,
                HUB_COURSE_ACCOUNT=machine.grader, HUB_PORT=str(port),
+               HUB_INTERNAL_PORT=str(free_port()), HUB_PROXY_API_PORT=str(free_port()),
                HUB_STATE=str(machine.top / "hub-state"), HUB_SERVE=f"{WEEK} {BROWSER_WEEK}")
     log = open(machine.top / "hub.log", "w")
     process = subprocess.Popen([str(Path(PYTHON).parent / "jupyterhub"), "-f", "jupyterhub_config.py"],
