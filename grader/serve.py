@@ -84,7 +84,7 @@ class Service:
     config: CourseConfig
     assignments: tuple[str, ...]
     jobs: int = 2
-    batch: int = 10  # the most submissions one grading run takes: feedback flows in a burst
+    batch: int = 25  # the most submissions one grading run takes: feedback flows in a burst
     grade_options: tuple[str, ...] = ()  # passed on to python -m grader
     scheduler: str | None = None
     now: Callable[[], datetime] = field(default=utcnow, compare=False)  # tests move the clock
