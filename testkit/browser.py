@@ -129,6 +129,20 @@ def screenshot(page, name: str, full_page: bool = False) -> Path:
     return path
 
 
+def formgrader(page):
+    """Open nbgrader's formgrader from JupyterLab's Nbgrader menu; return its frame."""
+    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+    page.get_by_role("menuitem", name="Formgrader", exact=True).click()
+    return page.frame_locator("iframe")
+
+
+def students_table(frame, showing: str) -> str:
+    """The formgrader's Manage Students table as text, once a row shows ``showing``."""
+    frame.get_by_role("link", name="Manage Students").click()
+    frame.locator("table tbody tr", has_text=showing).first.wait_for(timeout=60 * SECONDS)
+    return frame.locator("table").first.inner_text()
+
+
 def open_notebook(browser, server: Lab, path: str):
     """A new tab showing ``path`` once its kernel is idle (a fresh workspace each time)."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -20,7 +20,7 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 from testkit import small_class
-from testkit.browser import SECONDS, chromium, running_lab, screenshot
+from testkit.browser import SECONDS, chromium, formgrader, running_lab, screenshot, students_table
 from grader.config import CourseConfig
 from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
 from grader.sandbox import grading_environment
@@ -158,13 +158,11 @@ def test_each_student_fetches_their_own_feedback_without_hidden_tests(classroom)
     assert "NotImplementedError" in ben, "ben's feedback says why his unanswered cells failed"
 
 
-def formgrader(page, address: str):
-    """Open nbgrader's formgrader from JupyterLab's Nbgrader menu; return its frame."""
+def formgrader_at(page, address: str):
+    """The formgrader of the JupyterLab at ``address``; return its frame."""
     page.goto(address)
     page.locator(".jp-DirListing-item").first.wait_for(timeout=120 * SECONDS)
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    page.get_by_role("menuitem", name="Formgrader", exact=True).click()
-    return page.frame_locator("iframe")
+    return formgrader(page)
 
 
 def gradebook_state(course: Path, student: str) -> tuple[float, float | None, str | None]:
@@ -186,11 +184,8 @@ def test_a_formgrader_grade_and_comment_survive_the_next_make_grade(classroom, t
     course, _, _ = classroom
     with chromium() as browser, running_lab(course, tmp_path / "home") as (_, address):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        frame = formgrader(page, address)
-        frame.get_by_role("link", name="Manage Students").click()
-        rows = frame.locator("table tbody tr", has_text=POINTS)
-        rows.first.wait_for(timeout=60 * SECONDS)
-        table = frame.locator("table").first.inner_text()
+        frame = formgrader_at(page, address)
+        table = students_table(frame, showing=POINTS)
         assert re.search(rf"\bana\b.*\b{POINTS} / {POINTS}\b", table) and re.search(rf"\bben\b.*\b5 / {POINTS}\b", table), table
         screenshot(page, "05-formgrader-students")
 
