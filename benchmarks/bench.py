@@ -1,7 +1,8 @@
 """Time the course on this machine and print a table (run with `make bench`).
 
-For each solution notebook: wall time from a fresh kernel and the kernel's peak memory,
-beside the floor that every notebook pays (kernel start plus `import tensorflow`). Then the
+For each solution notebook: wall time from a fresh kernel, the kernel's peak memory and its
+three slowest cells, beside the floor that every notebook pays (kernel start plus `import
+tensorflow`). Then the
 time `python -m grader` takes to grade one submission of each assignment, and a synthetic
 class of week 1 submissions (solutions, partial, blank, a few hostile) graded with
 ``--jobs 2``, its first 12 students again with ``--jobs 1`` (the grades must be identical),
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -56,14 +58,29 @@ FLOOR_SOURCE = "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\nimport tens
 
 
 def execute_in_child(notebook: Path) -> dict:
-    """Run one notebook in a child process; return its seconds and its kernel's peak MiB."""
+    """Run one notebook in a child process; return its seconds, its kernel's peak MiB and
+    its slowest cells."""
     output = subprocess.run([sys.executable, __file__, "--one", str(notebook)], check=True,
                             capture_output=True, text=True, cwd=notebook.parent).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
+def slowest_cells(node: nbformat.NotebookNode, count: int = 3) -> list[dict]:
+    """The ``count`` code cells that took longest, from the times nbclient records in them."""
+    timed = []
+    for index, cell in enumerate(node.cells):
+        stamps = cell.metadata.get("execution", {})
+        if cell.cell_type == "code" and {"iopub.execute_input", "shell.execute_reply"} <= set(stamps):
+            seconds = (datetime.fromisoformat(stamps["shell.execute_reply"])
+                       - datetime.fromisoformat(stamps["iopub.execute_input"])).total_seconds()
+            timed.append({"cell": index, "seconds": seconds, "grade_id": grade_id(cell) or "",
+                          "first_line": cell.source.split("\n", 1)[0][:50]})
+    return sorted(timed, key=lambda cell: -cell["seconds"])[:count]
+
+
 def execute_here(notebook: Path) -> None:
-    """Child side: execute, then print seconds and the kernel's (a waited-for child) peak RSS."""
+    """Child side: execute, then print seconds, the kernel's (a waited-for child) peak RSS
+    and the slowest cells."""
     if notebook.name == "floor":
         node = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FLOOR_SOURCE)])
         node.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -74,7 +91,7 @@ def execute_here(notebook: Path) -> None:
                    resources={"metadata": {"path": str(Path.cwd())}}).execute()
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib, "slowest": slowest_cells(node)}))
 
 
 def time_grading(week: str) -> tuple[float, float]:
@@ -260,6 +277,9 @@ def time_notebooks() -> None:
         flag = "" if ratio <= NOTEBOOK_TARGET else f"  OVER {NOTEBOOK_TARGET}x"
         print(f"{str(notebook.relative_to(ROOT / 'solutions')):45} {result['seconds']:8.1f} "
               f"{ratio:8.1f} {result['peak_mib']:9.0f}{flag}")
+        for cell in result["slowest"]:  # where the time goes
+            print(f"    cell {cell['cell']:3} {cell['seconds']:5.1f} s  {cell['grade_id'] or '-':26} "
+                  f"{cell['first_line']}")
     flag = "" if total / floor["seconds"] <= COURSE_TARGET else f"  OVER {COURSE_TARGET}x"
     print(f"{'whole course':45} {total:8.1f} {total / floor['seconds']:8.1f}{flag}")
 
