@@ -2,14 +2,13 @@
 
 For each solution notebook: wall time from a fresh kernel, the kernel's peak memory and its
 three slowest cells, beside the floor that every notebook pays (kernel start plus `import
-tensorflow`). Then the
-time `python -m grader` takes to grade one submission of each assignment, and a synthetic
-class of week 1 submissions (solutions, partial, blank, a few hostile) graded with
-``--jobs 2``, its first 12 students again with ``--jobs 1`` (the grades must be identical),
-the fixed work of a run, and where one submission's time goes. No class time is printed
-unless every student scored as written (solutions full marks, partial ones exactly their
-answered exercises, blank and hostile ones zero). With --install, also the time of a fresh
-install into an empty virtual environment.
+tensorflow`). Then the time `python -m grader` takes to grade one submission of each
+assignment, and a synthetic class of week 1 submissions (solutions, partial, blank, a few
+hostile) graded with ``--jobs 2``, its first 12 students again with ``--jobs 1`` (the
+grades must be identical), the fixed work of a run, and where one submission's time goes.
+No class time is printed unless every student scored as written (solutions full marks,
+partial ones exactly their answered exercises, blank and hostile ones zero). With
+--install, also the time of a fresh install into an empty virtual environment.
 
 Targets (DESIGN.md, issues 2, 11, 12 and 26): each notebook <= 45 s, the whole course
 <= 5 min, autograding one submission <= 30 s (median week 1 submission <= 8 s in its
