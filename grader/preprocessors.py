@@ -23,7 +23,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor, SaveAutoGrades
-from traitlets import Bool, Dict, List, Unicode
+from traitlets import Bool, Dict, List, Unicode, default
 
 # Feedback opens offline: nbgrader's feedback template, with nbconvert's MathJax macro (a script
 # from a CDN) replaced by an empty one (templates/offline_feedback). nbgrader_config.py sets them.
@@ -86,6 +86,13 @@ class GuardedExecute(Execute):
         help="Kill every process this one started once the notebook has run. Only for a "
              "process that grades one submission (python -m grader does), never a server.",
     ).tag(config=True)
+
+    @default("shutdown_kernel")
+    def _kill_the_kernel_once_done(self) -> str:
+        """Every output is in once the last cell has run; a kernel that imported TensorFlow
+        then takes 2-3 s to exit when asked, so it is stopped at once (its atexit hooks
+        are the submission's own, and nothing of the grade waits on them)."""
+        return "immediate"
 
     def preprocess(self, nb, resources, km=None):
         self._stopped_because = ""

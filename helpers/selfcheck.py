@@ -116,8 +116,10 @@ def run_notebook(path: str) -> NotebookResult:
         shutil.copytree(source.parent, folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         try:
             notebook = nbformat.read(folder / source.name, as_version=4)
+            # "immediate": once the last cell has run, the kernel is stopped rather than
+            # asked to exit, which takes a kernel that imported TensorFlow 2-3 s.
             NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                           allow_errors=is_assignment,
+                           allow_errors=is_assignment, shutdown_kernel="immediate",
                            resources={"metadata": {"path": str(folder)}},
                            ).execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up notices
         except Exception as error:  # a failing tutorial cell, a dead kernel, a timeout
