@@ -41,6 +41,7 @@ $(STAMP): pyproject.toml jupyterlab-settings/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(EDITABLE) '.[$(EXTRAS)]'
+	$(DROP_SLOW_IMPORTS)
 	mkdir -p $(LAB_SETTINGS) && cp jupyterlab-settings/overrides.json $(LAB_SETTINGS)/
 	touch $@
 
