@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from grader.config import ConfigError, CourseConfig
 from testkit.course import ROOT
@@ -18,6 +19,7 @@ from grader.integrity import CourseSnapshot
 from grader.jail import Box, bwrap_command
 from grader.layout import CourseLayout
 from grader.late import LatePolicy
+from grader.preprocessors import GuardedExecute
 from grader.sandbox import FONT_CACHE, Limits, grading_environment, run_limited, seed_font_cache
 from grader.submissions import is_student_id, read_notebook, read_submission
 from grader.worker import ForkServer
@@ -79,6 +81,12 @@ def test_student_ids_are_plain_names():
     assert is_student_id("ana.lima-2@school")
     for bad in ("", ".hidden", "../up", "a b", "x" * 65, "ü"):
         assert not is_student_id(bad), bad
+
+
+def test_the_grading_kernel_is_stopped_once_the_notebook_has_run():
+    """Not asked to exit: a kernel that imported TensorFlow takes 2-3 s to, per submission."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    assert GuardedExecute(config=config).shutdown_kernel == "immediate"
 
 
 def test_the_snapshot_restores_kept_files_and_reports_the_rest(tmp_path):
