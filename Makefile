@@ -36,7 +36,7 @@ EDITABLE ?= -e
 # course's answers "no" to the news pop-up and the update checks on first start.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
-$(STAMP): pyproject.toml jupyterlab-settings/overrides.json venv.mk
+$(STAMP): pyproject.toml jupyterlab-settings/overrides.json
 	$(REQUIRE_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

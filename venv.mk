@@ -16,8 +16,7 @@ REQUIRE_PYTHON = @test -n "$(PYTHON)" || { echo "The course needs Python 3.11, 3
 # whose import builds 38 parsers: 1.0 s of every process that imports jsonschema (each
 # nbgrader command, Jupyter server and notebook check) on a quiet 2-core machine, 0.1 s
 # without it (python-jsonschema/jsonschema#1428). Nothing in the course validates IRIs
-# (jsonschema then leaves that format unchecked), so each $(STAMP) recipe removes it
-# (and a change here makes the environment again).
+# (jsonschema then leaves that format unchecked), so each $(STAMP) recipe removes it.
 DROP_SLOW_IMPORTS = $(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 
 # nbgrader runs tools such as alembic by name; TensorFlow's C++ notices go to stderr,
