@@ -53,7 +53,10 @@ HOSTILE = {  # answer to w1_count_dense_parameters: each costs only that submiss
     "empties_tests": "get_ipython().input_transformers_cleanup.append(lambda lines: [])",
     "snoops": "import glob\nprint(glob.glob('/proc/*/cwd/*'), glob.glob('/work/**', recursive=True)[:5])",
 }
-FLOOR_SOURCE = "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\nimport tensorflow as tf"
+# What every notebook's Setup does before anything of its own: the same settings, then TensorFlow.
+FLOOR_SOURCE = ("import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+                "os.environ['TF_ENABLE_ONEDNN_OPTS'] = '0'\nimport tensorflow as tf")
+FLOOR_RUNS = 3  # the median of three: the first start after a pause can be a second slower
 
 
 def execute_in_child(notebook: Path) -> dict:
@@ -264,10 +267,12 @@ NOTEBOOK_TARGET, COURSE_TARGET = 6, 45
 def time_notebooks() -> None:
     """Print each solution notebook's time and peak memory, and as a multiple of the floor."""
     os.environ.setdefault(DATA_VARIABLE, str(course_data(ROOT)))  # for the hidden tests
-    floor = execute_in_child(Path("floor"))
+    floors = sorted((execute_in_child(Path("floor")) for _ in range(FLOOR_RUNS)),
+                    key=lambda run: run["seconds"])
+    floor, each = floors[FLOOR_RUNS // 2], ", ".join(f"{run['seconds']:.1f}" for run in floors)
     print(f"{'notebook':45} {'seconds':>8} {'x floor':>8} {'peak MiB':>9}")
-    print(f"{'(kernel start + import tensorflow)':45} {floor['seconds']:8.1f} {1:8.1f} "
-          f"{floor['peak_mib']:9.0f}")
+    print(f"{'(kernel start + import tensorflow, median)':45} {floor['seconds']:8.1f} {1:8.1f} "
+          f"{floor['peak_mib']:9.0f}   (of {each} s)")
     total = 0.0
     for notebook in sorted((ROOT / "solutions").glob("week*/*.ipynb")):
         result = execute_in_child(notebook)
