@@ -170,7 +170,7 @@ def test_the_service_killed_while_grading_loses_nothing_and_grades_nothing_twice
     result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "not graded before the restart" in result.stderr
-    assert not [p for p in _processes_of(m.grader) if _in_group(p, pgid)]
+    assert not [p for p in _processes_of(m.grader) if serve._pgid(p) == pgid]
     last = m.queue()[m.ben][-1]
     assert last.state == serve.RELEASED, (last.state, last.detail)
     scores = small_class.scores(m.course)
@@ -206,15 +206,6 @@ def _processes_of(user: str):
 
     return [process for process in psutil.process_iter(["username"])
             if process.info["username"] == user]
-
-
-def _in_group(process, pgid: int) -> bool:
-    """Whether ``process`` is in process group ``pgid``; one that exited since it was listed
-    (the restart's own kernels end at about this time) is in none."""
-    try:
-        return os.getpgid(process.pid) == pgid
-    except ProcessLookupError:
-        return False
 
 
 def _grading_runs(machine: HubClass, student: str) -> int:
