@@ -5,11 +5,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# TensorFlow on one thread of each pool, as in the grader's kernels (grader.sandbox.
-# KERNEL_TENSORFLOW): the answer banks and notebooks then compute what the grader computes,
-# and the four pytest workers on two cores stop waiting on each other's threads.
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 
 def pytest_configure(config):
