@@ -32,14 +32,6 @@ PR_SET_CHILD_SUBREAPER = 36
 MAX_FILE_BYTES = 512 * 2**20
 POLL_SECONDS = 0.25
 FONT_CACHE = ".matplotlib"  # a kernel's MPLCONFIGDIR, in its home (see seed_font_cache)
-# TensorFlow in every grading kernel: quiet (its C++ notices go to stderr, which would cost a
-# test cell its points), without oneDNN's kernels (as the notebooks run), and on one thread of
-# each pool. The course's networks are small: one thread trains them as fast as two when a
-# kernel has the machine alone, and `--jobs 2` on 2 cores no longer has each kernel's threads
-# wait for the other's (benchmarks/bench.py measures it), so a grade does not depend on the
-# cores of the machine that grades.
-KERNEL_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-                     "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +100,8 @@ def grading_environment(home: Path) -> dict[str, str]:
         "TMPDIR": str(home / "tmp"),
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",  # a fresh .pyc in the course would look like tampering
-        **KERNEL_TENSORFLOW,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     (home / "tmp").mkdir(parents=True, exist_ok=True)
