@@ -22,11 +22,12 @@ from nbgrader.utils import parse_utc
 from testkit import small_class
 from testkit.browser import SECONDS, chromium, formgrader, running_lab, screenshot, students_table
 from grader.config import CourseConfig
-from testkit.course import ROOT, answered, make_course_copy, read_notebook, run_nbgrader
+from testkit.course import ROOT, answered, assignment_points, make_course_copy, read_notebook, run_nbgrader
 from grader.sandbox import grading_environment
 
-WEEK = small_class.WEEK
-POINTS = f"{small_class.POINTS:g}"
+WEEK = "week5_weights"  # the manually graded exercise and the scores below are week 5's
+MAX_POINTS = assignment_points(WEEK)
+POINTS = f"{MAX_POINTS:g}"
 COURSE_ID = "tf2-course"
 POINTS_PER_DAY = 2.0
 
@@ -122,7 +123,7 @@ def test_each_submission_is_graded_as_collected(classroom):
     with Gradebook(config.db_url, course_id=config.course_id) as gradebook:
         assert sorted(s.student.id for s in gradebook.assignment_submissions(WEEK)) == ["ana", "ben"]
         ana = gradebook.find_submission(WEEK, "ana")
-        assert ana.score == ana.max_score == small_class.POINTS
+        assert ana.score == ana.max_score == MAX_POINTS
         assert (ana.total_seconds_late, ana.late_submission_penalty) == (0, 0)
 
 

@@ -66,8 +66,8 @@ def submitted(machine):
         m.nbgrader(student, "fetch_assignment", WEEK)
     m.submit(m.ana, None)
     ana_entry = next(name for name in os.listdir(m.exchange.inbound) if name.startswith(m.ana))
-    m.submit(m.ben, [first_answer()])
-    m.submit(m.ben, [first_answer()], f"--CourseDirectory.student_id={m.ana}")  # a forgery
+    m.submit(m.ben, [small_class.first_answer()])
+    m.submit(m.ben, [small_class.first_answer()], f"--CourseDirectory.student_id={m.ana}")  # a forgery
     inbound_entry = m.exchange.inbound / ana_entry
     tries = {
         "list inbound": as_user(m.ben, "ls", str(m.exchange.inbound)),
@@ -82,12 +82,6 @@ def submitted(machine):
         "read ana's home": as_user(m.ben, "ls", f"/home/{m.ana}"),
     }
     return ana_entry, tries
-
-
-def first_answer() -> str:
-    solution = read_notebook(ROOT / "solutions" / WEEK / "assignment.ipynb")
-    return next(cell.metadata.nbgrader.grade_id for cell in solution.cells
-                if cell.metadata.get("nbgrader", {}).get("solution"))
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +187,7 @@ def test_submissions_beyond_the_daily_feedback_are_held(machine, served):
     rows = m.queue()[m.ben]
     if sum(row.state == serve.RELEASED for row in rows) < PER_DAY:
         pytest.skip("runs after the crash test, which gives ben his second feedback")
-    m.submit(m.ben, [first_answer()])
+    m.submit(m.ben, [small_class.first_answer()])
     result = m.instructor(*m.serve_command("--once", grade_options=LIMITS))
     assert result.returncode == 0
     held = m.queue()[m.ben][-1]

@@ -17,7 +17,7 @@ from testkit.course import make_course_copy
 from testkit.servers import fresh_database
 from testkit.small_class import WEEK, check_spread, grade, grader_command, grader_env, scores, write_class
 
-OTHER_WEEK = "week3_saving"
+OTHER_WEEK = "week1_sequential"
 
 
 @pytest.fixture(scope="module")
