@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from testkit import small_class
-from testkit.course import ROOT, answered, grade_id, make_course_copy, read_notebook
+from testkit.course import ROOT, answered, make_course_copy, read_notebook
 from grader.export import RosterError
 from grader.lms_import import ArchiveError, import_archive
 
@@ -243,7 +243,7 @@ def test_round_trip_import_grade_export_gives_each_platform_id_its_own_grade(tmp
                      "c.LatePolicy.points_per_day = 3\n")
     (course / "roster.csv").write_text(ROSTER)
     solution = read_notebook(ROOT / "solutions" / WEEK / NOTEBOOK)
-    first = next(grade_id(cell) for cell in solution.cells if cell.metadata.get("nbgrader", {}).get("solution"))
+    first = small_class.first_answer(WEEK)
     made = {name: nbformat.writes(answered(read_notebook(course / "course" / WEEK / NOTEBOOK), solution,
                                            grade_ids)).encode()
             for name, grade_ids in (("solution", None), ("partial", [first]), ("blank", []))}
