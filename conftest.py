@@ -1,10 +1,15 @@
-"""Shared test set-up: quiet TensorFlow and draw figures without a screen."""
+"""Shared test set-up: quiet TensorFlow on the grader's threads, and figures without a screen."""
 
 import os
+
+from grader.sandbox import TENSORFLOW_THREADS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Every kernel a test starts (nbval's, the answer banks') computes as the grader's kernels do.
+for name, value in TENSORFLOW_THREADS.items():
+    os.environ.setdefault(name, value)
 
 
 def pytest_configure(config):

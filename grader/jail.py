@@ -31,7 +31,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
-from grader.sandbox import FONT_CACHE
+from grader.sandbox import FONT_CACHE, KERNEL_TENSORFLOW
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; "
                 "Fedora: sudo dnf install bubblewrap)")
@@ -129,7 +129,7 @@ def bwrap_command(box: Box, data: Path | None = None) -> list[str]:
         "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{HOME}/{FONT_CACHE}", "PYTHONDONTWRITEBYTECODE": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+        **KERNEL_TENSORFLOW,
         **({DATA_VARIABLE: DATA_MOUNT} if data is not None else {}),
     }
     for name, value in environment.items():
