@@ -397,16 +397,18 @@ def test_gitignore_and_make_clean_name_what_the_layout_says_the_tools_write():
 
 
 def test_tensorflow_has_the_same_threads_in_grading_kernels_tests_and_make_execute(tmp_path):
-    box = Box(tmp_path / "box")
-    sandboxed = bwrap_command(box)
+    kernel = grading_environment(tmp_path / "home")
+    sandboxed = bwrap_command(Box(tmp_path / "box"))
+    sandbox_settings = [sandboxed[at:at + 3] for at in range(len(sandboxed))]
     for name, value in TENSORFLOW_THREADS.items():
-        assert grading_environment(tmp_path / "home")[name] == value
-        assert ["--setenv", name, value] in [sandboxed[at:at + 3] for at in range(len(sandboxed))]
+        assert kernel[name] == value
+        assert ["--setenv", name, value] in sandbox_settings
         assert os.environ[name] == value, "conftest.py sets them for every kernel a test starts"
     makefile = (ROOT / "Makefile").read_text()
     pinned = makefile.split("\nPINNED_THREADS := ", 1)[1].split("\n", 1)[0]
     assert dict(setting.split("=") for setting in pinned.split()) == TENSORFLOW_THREADS
     assert "$(PINNED_THREADS)" in makefile[makefile.index("\nexecute:"):].split("\n\n")[0]
+
 
 def test_a_forked_child_runs_in_its_own_folder_environment_and_session(tmp_path):
     code = ("import json, os, sys, tempfile\nprint(json.dumps([os.getcwd(), os.environ['HOME'], "
